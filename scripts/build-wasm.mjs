@@ -1,0 +1,38 @@
+// Builds the release (optimised) Proxy-Wasm filter and the codec probe used by the vector
+// tests, then prints each .wasm's size. Options shared by both live in asconfig.json.
+// Usage: node scripts/build-wasm.mjs            (npm run build:wasm)
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import asc from 'assemblyscript/asc';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SIZE_TARGET_KB = 30;
+
+const builds = [
+  { entry: 'wasm-filters/assembly/index.ts', target: 'release', out: 'wasm-filters/build/meshtrace-filter.wasm' },
+  {
+    entry: 'wasm-filters/assembly/codec-probe.ts',
+    target: 'release',
+    out: 'wasm-filters/build/codec-probe.wasm',
+    extra: ['--textFile', 'wasm-filters/build/codec-probe.wat'],
+  },
+];
+
+process.chdir(root);
+let failed = false;
+for (const b of builds) {
+  const args = [b.entry, '--config', 'asconfig.json', '--target', b.target, '--outFile', b.out, ...(b.extra ?? [])];
+  const { error, stderr } = await asc.main(args);
+  if (error) {
+    process.stderr.write(stderr.toString());
+    console.error(`build-wasm: ${b.entry} failed: ${error.message}`);
+    failed = true;
+    continue;
+  }
+  const bytes = statSync(b.out).size;
+  const kb = (bytes / 1024).toFixed(1);
+  const note = b.out.endsWith('meshtrace-filter.wasm') ? ` (target <= ${SIZE_TARGET_KB} KB)` : '';
+  console.log(`build-wasm: ${b.out} ${bytes} bytes = ${kb} KB${note}`);
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,163 @@
+// Typed wrappers over the imports: each host call wrapped once. Expected statuses become typed
+// results (null for not-found / empty); anything else aborts naming the status number, because
+// it means the host and this module disagree about the ABI — not a condition to carry on from.
+//
+// Memory: the host returns data in buffers it obtained from proxy_on_memory_allocate (that is,
+// from our heap). Every wrapper copies what it needs and frees that buffer before returning.
+import { BufferType, HeaderMapType, LogLevel, MetricType, WasmResult } from './enums';
+import { decodeHeaderMap, encodeUtf8, HeaderPairs } from './headers';
+import * as imp from './imports';
+
+// Out-parameters of host calls: two u32 slots (pointer + size, or an id / level / value).
+const OUT_PTR: usize = memory.data(16);
+const OUT_SIZE: usize = OUT_PTR + 8;
+
+function unexpected(call: string, status: u32): void {
+  abort(`meshtrace: ${call} returned unexpected status ${status}`);
+}
+
+/** Takes ownership of the host buffer described by OUT_PTR/OUT_SIZE. */
+function takeHostBuffer(): ArrayBuffer {
+  const ptr = load<u32>(OUT_PTR) as usize;
+  const size = load<u32>(OUT_SIZE) as i32;
+  const out = new ArrayBuffer(size);
+  if (ptr != 0) {
+    memory.copy(changetype<usize>(out), ptr, size);
+    heap.free(ptr);
+  }
+  return out;
+}
+
+function takeHostString(): string {
+  const ptr = load<u32>(OUT_PTR) as usize;
+  const size = load<u32>(OUT_SIZE) as usize;
+  if (ptr == 0) return '';
+  const s = String.UTF8.decodeUnsafe(ptr, size);
+  heap.free(ptr);
+  return s;
+}
+
+// --- logging
+
+export function log(level: LogLevel, message: string): void {
+  const buf = String.UTF8.encode(message);
+  // A failed log call cannot be reported anywhere else; ignore its status.
+  imp.proxy_log(level, changetype<usize>(buf), buf.byteLength);
+}
+
+export function logLevel(): LogLevel {
+  const status = imp.proxy_get_log_level(OUT_PTR);
+  if (status != WasmResult.Ok) unexpected('proxy_get_log_level', status);
+  return load<u32>(OUT_PTR) as LogLevel;
+}
+
+// --- header maps
+
+/** All pairs in host order (duplicates kept), names as the host gives them (lower-case in Envoy). */
+export function getHeaderMapPairs(map: HeaderMapType): HeaderPairs {
+  store<u32>(OUT_PTR, 0);
+  store<u32>(OUT_SIZE, 0);
+  const status = imp.proxy_get_header_map_pairs(map, OUT_PTR, OUT_SIZE);
+  if (status == WasmResult.NotFound) return new HeaderPairs();
+  if (status != WasmResult.Ok) unexpected('proxy_get_header_map_pairs', status);
+  const ptr = load<u32>(OUT_PTR) as usize;
+  const size = load<u32>(OUT_SIZE) as usize;
+  if (ptr == 0) return new HeaderPairs();
+  const pairs = decodeHeaderMap(ptr, size);
+  heap.free(ptr);
+  return pairs;
+}
+
+/** One header's value; null when absent. */
+export function getHeaderMapValue(map: HeaderMapType, name: string): string | null {
+  const key = encodeUtf8(name);
+  store<u32>(OUT_PTR, 0);
+  store<u32>(OUT_SIZE, 0);
+  const status = imp.proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, OUT_PTR, OUT_SIZE);
+  if (status == WasmResult.NotFound) return null;
+  if (status != WasmResult.Ok) unexpected('proxy_get_header_map_value', status);
+  return takeHostString();
+}
+
+export function addHeaderMapValue(map: HeaderMapType, name: string, value: string): void {
+  const key = encodeUtf8(name);
+  const val = encodeUtf8(value);
+  const status = imp.proxy_add_header_map_value(
+    map,
+    changetype<usize>(key),
+    key.byteLength,
+    changetype<usize>(val),
+    val.byteLength,
+  );
+  if (status != WasmResult.Ok) unexpected('proxy_add_header_map_value', status);
+}
+
+export function replaceHeaderMapValue(map: HeaderMapType, name: string, value: string): void {
+  const key = encodeUtf8(name);
+  const val = encodeUtf8(value);
+  const status = imp.proxy_replace_header_map_value(
+    map,
+    changetype<usize>(key),
+    key.byteLength,
+    changetype<usize>(val),
+    val.byteLength,
+  );
+  if (status != WasmResult.Ok) unexpected('proxy_replace_header_map_value', status);
+}
+
+/** Removes every value of `name`; absent is not an error. */
+export function removeHeaderMapValue(map: HeaderMapType, name: string): void {
+  const key = encodeUtf8(name);
+  const status = imp.proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength);
+  if (status != WasmResult.Ok && status != WasmResult.NotFound) unexpected('proxy_remove_header_map_value', status);
+}
+
+// --- buffers
+
+/** Bytes [start, start+length) of a host buffer; null when the buffer is absent or empty. */
+export function getBufferBytes(buffer: BufferType, start: u32, length: u32): ArrayBuffer | null {
+  store<u32>(OUT_PTR, 0);
+  store<u32>(OUT_SIZE, 0);
+  const status = imp.proxy_get_buffer_bytes(buffer, start, length, OUT_PTR, OUT_SIZE);
+  if (status == WasmResult.NotFound || status == WasmResult.Empty) return null;
+  if (status != WasmResult.Ok) unexpected('proxy_get_buffer_bytes', status);
+  return takeHostBuffer();
+}
+
+// --- properties
+
+/** A property by path segments (joined with NUL on the wire); null when not found. */
+export function getProperty(path: string[]): ArrayBuffer | null {
+  let joined = '';
+  for (let i = 0; i < path.length; i++) {
+    if (i > 0) joined += '\0';
+    joined += path[i];
+  }
+  const p = encodeUtf8(joined);
+  store<u32>(OUT_PTR, 0);
+  store<u32>(OUT_SIZE, 0);
+  const status = imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT_PTR, OUT_SIZE);
+  if (status == WasmResult.NotFound) return null;
+  if (status != WasmResult.Ok) unexpected('proxy_get_property', status);
+  return takeHostBuffer();
+}
+
+// --- metrics
+
+export function defineMetric(type: MetricType, name: string): u32 {
+  const n = encodeUtf8(name);
+  const status = imp.proxy_define_metric(type, changetype<usize>(n), n.byteLength, OUT_PTR);
+  if (status != WasmResult.Ok) unexpected('proxy_define_metric', status);
+  return load<u32>(OUT_PTR);
+}
+
+export function incrementMetric(id: u32, offset: i64): void {
+  const status = imp.proxy_increment_metric(id, offset);
+  if (status != WasmResult.Ok) unexpected('proxy_increment_metric', status);
+}
+
+export function getMetric(id: u32): u64 {
+  const status = imp.proxy_get_metric(id, OUT_PTR);
+  if (status != WasmResult.Ok) unexpected('proxy_get_metric', status);
+  return load<u64>(OUT_PTR);
+}

@@ -1,0 +1,4 @@
+import './abi/abort';
+export function placeholder(): i32 {
+  return 1;
+}
