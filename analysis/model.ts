@@ -34,6 +34,8 @@ export interface Span {
   resource: Record<string, AttributeValue>;
   events: SpanEvent[];
   links: SpanLink[];
+  /** W3C tracestate as recorded on the span (OTLP Span.trace_state); carries `ot=th:` for sampling weight. */
+  traceState?: string;
 }
 
 export const durationUs = (s: Pick<Span, 'startUs' | 'endUs'>): number => s.endUs - s.startUs;
