@@ -1,0 +1,45 @@
+// Consistent probability sampler: keeps the trace iff its randomness R ≥ threshold T (see
+// threshold.ts). Hops configured with the same probability agree because R comes from the
+// trace id (or `ot=rv`), never from a local random draw.
+import {
+  encodeThreshold,
+  keeps,
+  probabilityToThreshold,
+  randomnessOf,
+  readOt,
+  thresholdToProbability,
+  writeOtThreshold,
+} from './threshold.ts';
+import type { HeadDecision, HeadStrategy, SamplingRequest } from './types.ts';
+
+export class ConsistentProbabilitySampler implements HeadStrategy {
+  readonly threshold: bigint | null;
+  private readonly th: string | null;
+
+  constructor(
+    readonly probability: number,
+    precision = 4,
+  ) {
+    const p = Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : 0;
+    this.threshold = probabilityToThreshold(p, precision);
+    this.th = this.threshold === null ? null : encodeThreshold(this.threshold);
+  }
+
+  decide(req: SamplingRequest): HeadDecision {
+    const tracestate = req.parent?.tracestate ?? '';
+    const r = randomnessOf(req.traceId, readOt(tracestate).rv);
+    const sampled = r !== null && keeps(r, this.threshold);
+    return {
+      sampled,
+      keptBy: sampled ? 'probability' : null,
+      droppedBy: sampled ? null : 'probability',
+      // Spec: a span not sampled carries no th; a sampled one records the threshold that admitted it.
+      tracestate: writeOtThreshold(tracestate, sampled ? this.th : null),
+    };
+  }
+
+  toString(): string {
+    const eff = this.threshold === null ? 0 : thresholdToProbability(this.threshold);
+    return `ConsistentProbabilitySampler{p=${this.probability}, th=${this.th ?? 'never'}, effective=${eff}}`;
+  }
+}

@@ -1,0 +1,105 @@
+// Consistent probability sampling arithmetic (OpenTelemetry "TraceState: Probability Sampling").
+//
+//   randomness R ─ 56 bits: `ot=rv:<14 hex>` when present, else the trace id's last 14 hex
+//                  digits (the W3C Level-2 `random` flag promises these are uniformly random)
+//   threshold  T ─ 56 bits, the rejection threshold: T = (1 - p) · 2^56
+//   decision     ─ keep  ⇔  R ≥ T          (T = 0 keeps all; "never" has no threshold)
+//
+//   0 ─────────────── T ───────────────── 2^56
+//   |   rejected R    |     kept R        |      (kept share = p)
+//
+// `th` is T written as 14 hex digits with trailing zeros removed ("0" for T = 0), so hops with
+// the same p and the same trace id reach the same decision and a collector can re-weight by
+// 1/p. BigInt because 56 bits exceed a double's 53-bit integer range; the AS filter uses u64.
+
+export const MAX_THRESHOLD = 1n << 56n;
+const HEX14 = /^[0-9a-f]{14}$/;
+const TH = /^[0-9a-f]{1,14}$/;
+
+/** The rejection threshold for probability `p` rounded to `precision` significant hex digits; null when p = 0. */
+export function probabilityToThreshold(p: number, precision = 4): bigint | null {
+  if (!(p > 0)) return null;
+  if (p >= 1) return 0n;
+  // p · 2^56 is exact in a double (a power-of-two scale); subtracting in BigInt avoids the
+  // rounding error of computing (1 − p) first.
+  const exact = MAX_THRESHOLD - BigInt(Math.round(p * 2 ** 56));
+  const digits = Math.min(14, Math.max(1, Math.trunc(precision)));
+  const dropBits = BigInt((14 - digits) * 4);
+  const unit = 1n << dropBits;
+  let rounded = ((exact + unit / 2n) >> dropBits) << dropBits;
+  if (rounded >= MAX_THRESHOLD) rounded = MAX_THRESHOLD - unit; // never round p > 0 down to "never"
+  return rounded;
+}
+
+/** Effective sampling probability of threshold `t` (adjusted count = 1 / this). */
+export function thresholdToProbability(t: bigint): number {
+  return Number(MAX_THRESHOLD - t) / 2 ** 56;
+}
+
+export function encodeThreshold(t: bigint): string {
+  if (t === 0n) return '0';
+  return t.toString(16).padStart(14, '0').replace(/0+$/, '');
+}
+
+/** Parses a `th` value; null when it is not 1–14 lowercase hex digits. */
+export function decodeThreshold(th: string): bigint | null {
+  if (!TH.test(th)) return null;
+  return BigInt(`0x${th.padEnd(14, '0')}`);
+}
+
+/** R for a trace: explicit `rv` wins, else the trace id's lower 56 bits. Null for a malformed trace id. */
+export function randomnessOf(traceId: string, rv?: string | null): bigint | null {
+  if (rv && HEX14.test(rv)) return BigInt(`0x${rv}`);
+  if (!/^[0-9a-f]{32}$/.test(traceId)) return null;
+  return BigInt(`0x${traceId.slice(18)}`);
+}
+
+export function keeps(randomness: bigint, threshold: bigint | null): boolean {
+  return threshold !== null && randomness >= threshold;
+}
+
+export interface OtTraceState {
+  th: string | null;
+  rv: string | null;
+  /** Other `ot` sub-keys, kept verbatim in order. */
+  rest: string[];
+}
+
+/** Reads the `ot` member of a (normalised) W3C tracestate. */
+export function readOt(tracestate: string): OtTraceState {
+  const out: OtTraceState = { th: null, rv: null, rest: [] };
+  for (const member of tracestate.split(',')) {
+    const m = member.trim();
+    if (!m.startsWith('ot=')) continue;
+    for (const pair of m.slice(3).split(';')) {
+      const i = pair.indexOf(':');
+      if (i <= 0) continue;
+      const k = pair.slice(0, i);
+      const v = pair.slice(i + 1);
+      if (k === 'th' && TH.test(v)) out.th = v;
+      else if (k === 'rv' && HEX14.test(v)) out.rv = v;
+      else if (k !== 'th' && k !== 'rv') out.rest.push(pair);
+    }
+    break;
+  }
+  return out;
+}
+
+/**
+ * Returns `tracestate` with the `ot` member's `th` set to `th` (or erased when null), `ot` moved
+ * to the front as W3C requires for a modified member, other members kept in order.
+ */
+export function writeOtThreshold(tracestate: string, th: string | null): string {
+  const ot = readOt(tracestate);
+  const parts: string[] = [];
+  if (th !== null) parts.push(`th:${th}`);
+  if (ot.rv !== null) parts.push(`rv:${ot.rv}`);
+  parts.push(...ot.rest);
+  const others = tracestate
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '' && !m.startsWith('ot='));
+  const otMember = parts.length > 0 ? [`ot=${parts.join(';')}`] : [];
+  // W3C caps tracestate at 32 members: drop from the end when ours pushes it over.
+  return [...otMember, ...others].slice(0, 32).join(',');
+}
