@@ -1,0 +1,60 @@
+// Writing a context out in the configured formats (test/vectors/README.md, "Inject").
+import { formatB3Multi, formatB3Single } from './b3.ts';
+import type { HeaderSetter } from './carriers.ts';
+import { isValidSpanId, isValidTraceId, padHex, TRACE_ID_HEX } from './ids.ts';
+import { formatUberctx, formatUberTraceId, UBER_TRACE_ID } from './jaeger.ts';
+import type { SpanIds, TraceContext, TraceFormat } from './types.ts';
+import { BAGGAGE, formatBaggage } from './w3c-baggage.ts';
+import { formatTraceparent, TRACEPARENT } from './w3c-traceparent.ts';
+import { parseTracestate, TRACESTATE } from './w3c-tracestate.ts';
+
+/**
+ * The headers (lower-case names) for `context` in each of `formats`, also passed to `set` when
+ * given. A context whose ids are invalid writes nothing: tracing must not break the request, and
+ * a bad id would only poison the next hop. A tracestate that does not parse is not written.
+ */
+export function inject(context: TraceContext, formats: readonly TraceFormat[], set?: HeaderSetter): [string, string][] {
+  const out: [string, string][] = [];
+  const ids = normaliseIds(context);
+  if (ids !== null) {
+    for (const format of new Set(formats)) writeFormat(format, ids, context, out);
+  }
+  if (set) for (const [name, value] of out) set(name, value);
+  return out;
+}
+
+function normaliseIds(context: TraceContext): SpanIds | null {
+  const traceId = context.traceId.length === 16 ? padHex(context.traceId, TRACE_ID_HEX) : context.traceId;
+  if (!isValidTraceId(traceId) || !isValidSpanId(context.spanId)) return null;
+  const debug = context.debug === true;
+  return {
+    traceId,
+    spanId: context.spanId,
+    sampled: debug ? true : context.sampled,
+    debug,
+    random: context.random === true,
+  };
+}
+
+function writeFormat(format: TraceFormat, ids: SpanIds, context: TraceContext, out: [string, string][]): void {
+  switch (format) {
+    case 'w3c': {
+      out.push([TRACEPARENT, formatTraceparent(ids)]);
+      const state = context.tracestate ? parseTracestate(context.tracestate) : null;
+      if (state?.ok && state.value !== '') out.push([TRACESTATE, state.value]);
+      const baggage = formatBaggage(context.baggage ?? []);
+      if (baggage !== '') out.push([BAGGAGE, baggage]);
+      return;
+    }
+    case 'b3':
+      out.push(['b3', formatB3Single(ids)]);
+      return;
+    case 'b3multi':
+      out.push(...formatB3Multi(ids));
+      return;
+    case 'jaeger':
+      out.push([UBER_TRACE_ID, formatUberTraceId(ids)]);
+      out.push(...formatUberctx(context.baggage ?? []));
+      return;
+  }
+}
