@@ -1,0 +1,98 @@
+// Character classes and small string helpers shared by the codecs. All work on UTF-16 code
+// units of strings decoded from header bytes; every grammar here is ASCII-only, so anything
+// non-ASCII simply fails the class tests.
+
+export function isLowerHexChar(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+}
+
+export function isAnyHexChar(c: i32): bool {
+  return isLowerHexChar(c) || (c >= 0x41 && c <= 0x46);
+}
+
+/** Every character of s[from, to) is lowercase hex. */
+export function isLowerHex(s: string, from: i32 = 0, to: i32 = -1): bool {
+  const end = to < 0 ? s.length : to;
+  for (let i = from; i < end; i++) if (!isLowerHexChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+export function isAnyHex(s: string): bool {
+  for (let i = 0; i < s.length; i++) if (!isAnyHexChar(s.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Every character is '0' (callers have checked the id is hex). */
+export function isZeros(s: string): bool {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) != 0x30) return false;
+  return true;
+}
+
+export function isOws(c: i32): bool {
+  return c == 0x20 || c == 0x09;
+}
+
+/** Removes optional whitespace (space / tab) at both ends. */
+export function trimOws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && isOws(s.charCodeAt(a))) a++;
+  while (b > a && isOws(s.charCodeAt(b - 1))) b--;
+  return a == 0 && b == s.length ? s : s.substring(a, b);
+}
+
+export function isLcAlpha(c: i32): bool {
+  return c >= 0x61 && c <= 0x7a;
+}
+
+export function isDigit(c: i32): bool {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** RFC 9110 tchar (token characters). */
+export function isTchar(c: i32): bool {
+  if (isDigit(c) || isLcAlpha(c) || (c >= 0x41 && c <= 0x5a)) return true;
+  // ! # $ % & ' * + - . ^ _ ` | ~
+  return (
+    c == 0x21 ||
+    (c >= 0x23 && c <= 0x27) ||
+    c == 0x2a ||
+    c == 0x2b ||
+    c == 0x2d ||
+    c == 0x2e ||
+    c == 0x5e ||
+    c == 0x5f ||
+    c == 0x60 ||
+    c == 0x7c ||
+    c == 0x7e
+  );
+}
+
+export function leftPad(s: string, width: i32): string {
+  return s.length >= width ? s : '0'.repeat(width - s.length) + s;
+}
+
+export function hexByte(v: u32): string {
+  const digits = '0123456789abcdef';
+  return digits.charAt((v >> 4) & 0xf) + digits.charAt(v & 0xf);
+}
+
+/** Hex digits as a number (caller has checked they are hex and at most 8 of them). */
+export function parseHex(s: string): u32 {
+  let v: u32 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const d = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+    v = (v << 4) | (d as u32);
+  }
+  return v;
+}
+
+/** Lower-cases ASCII letters only. */
+export function asciiLower(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
+}

@@ -1,0 +1,61 @@
+// Extraction: try the accepted formats in order; the first valid one wins. Reasons from formats
+// tried before it (and its tracestate), then from baggage, are kept in the order found
+// (test/vectors/README.md, Changes 3).
+import { HeaderPairs } from '../abi/headers';
+import { asciiLower, trimOws } from './chars';
+import { extractB3Multi, extractB3Single } from './b3';
+import { BaggageReader } from './baggage';
+import { headerJoined, headerValues } from './carrier';
+import { ExtractResult } from './context';
+import { Format, FORMAT_NAMES } from './formats';
+import { extractJaeger } from './jaeger';
+import { extractW3c } from './w3c';
+
+const UBERCTX = 'uberctx-';
+
+function tryFormat(format: i32, headers: HeaderPairs, result: ExtractResult): bool {
+  switch (format) {
+    case Format.W3c:
+      return extractW3c(headerValues(headers, 'traceparent'), headerJoined(headers, 'tracestate'), result);
+    case Format.B3: {
+      const v = headerJoined(headers, 'b3');
+      return v !== null && extractB3Single(v as string, result);
+    }
+    case Format.B3Multi:
+      return extractB3Multi(
+        headerJoined(headers, 'x-b3-traceid'),
+        headerJoined(headers, 'x-b3-spanid'),
+        headerJoined(headers, 'x-b3-sampled'),
+        headerJoined(headers, 'x-b3-flags'),
+        result,
+      );
+    case Format.Jaeger: {
+      const v = headerJoined(headers, 'uber-trace-id');
+      return v !== null && extractJaeger(v as string, result);
+    }
+  }
+  return false;
+}
+
+export function extract(headers: HeaderPairs, formats: i32[]): ExtractResult {
+  const result = new ExtractResult();
+  for (let i = 0; i < formats.length; i++) {
+    if (tryFormat(formats[i], headers, result)) {
+      result.valid = true;
+      result.format = FORMAT_NAMES[formats[i]];
+      break;
+    }
+  }
+  // Baggage is read whatever the formats (its reasons count even without a context), from
+  // `baggage` first, then `uberctx-*` in header order.
+  const baggage = new BaggageReader(result);
+  const joined = headerJoined(headers, 'baggage');
+  if (joined !== null) baggage.readHeader(joined as string);
+  for (let i = 0; i < headers.length; i++) {
+    const name = asciiLower(headers.names[i]);
+    if (name.startsWith(UBERCTX)) baggage.readUberctx(name.substring(UBERCTX.length), trimOws(headers.values[i]));
+  }
+  result.context.baggageKeys = baggage.keys;
+  result.context.baggageValues = baggage.values;
+  return result;
+}
