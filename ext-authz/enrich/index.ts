@@ -1,0 +1,79 @@
+// The enrichment pipeline shared by ext_proc and ext_authz: request metadata in, a bounded,
+// secret-free attribute set out (see types.ts). Order matters only for the secret guard, which
+// runs last over everything.
+import type { JWTPayload } from 'jose';
+import type { ServiceConfig } from '../config.ts';
+import { first, type Headers } from '../headers.ts';
+import type { Metrics } from '../metrics.ts';
+import { JwtEnricher } from './jwt.ts';
+import { headerAttributes } from './request-headers.ts';
+import { dropSecrets, secretsOf } from './secret-guard.ts';
+import { type Attrs, truncate } from './types.ts';
+import { urlAttributes } from './url.ts';
+
+export interface HttpRequestView {
+  method: string;
+  /** Path with query, as sent (`:path`). */
+  target: string;
+  authority?: string;
+  scheme?: string;
+  headers: Headers;
+  /** Attributes Envoy supplied (route, cluster, client address …), already mapped. */
+  envoy: Attrs;
+}
+
+export interface Enrichment {
+  attrs: Attrs;
+  /** Path without the query string (for span names and policies). */
+  path: string;
+  jwt?: JWTPayload;
+  /** Credentials seen on this request; used to scrub later attributes (e.g. from the body). */
+  secrets: string[];
+}
+
+export class Enricher {
+  private readonly jwt?: JwtEnricher;
+
+  constructor(
+    private readonly cfg: ServiceConfig,
+    private readonly metrics: Metrics,
+  ) {
+    if (cfg.enrich.jwt) this.jwt = new JwtEnricher(cfg.enrich.jwt);
+  }
+
+  async request(req: HttpRequestView): Promise<Enrichment> {
+    const e = this.cfg.enrich;
+    const url = urlAttributes(req.target, e.redactQueryParams, 2048);
+    const attrs: Attrs = {
+      'http.request.method': req.method,
+      ...url.attrs,
+      ...req.envoy,
+      ...headerAttributes(req.headers, e.headers, e.maxValueBytes),
+    };
+    if (req.authority) attrs['server.address'] = truncate(req.authority.replace(/:\d+$/, ''), 256);
+    if (req.scheme) attrs['url.scheme'] = req.scheme;
+    const ua = first(req.headers, 'user-agent');
+    if (ua) attrs['user_agent.original'] = truncate(ua, e.maxValueBytes);
+    const len = Number(first(req.headers, 'content-length'));
+    if (Number.isFinite(len) && len >= 0) attrs['http.request.body.size'] = len;
+    let verified: JWTPayload | undefined;
+    const extra = [...url.removed];
+    if (this.jwt) {
+      const r = await this.jwt.enrich(req.headers);
+      Object.assign(attrs, r.attrs);
+      verified = r.verified;
+      if (r.token) {
+        extra.push(r.token);
+        this.metrics.inc(r.verified ? 'jwt_verified_total' : 'jwt_unverified_total');
+      }
+    }
+    const secrets = secretsOf(req.headers, extra);
+    this.scrub(attrs, secrets);
+    return { attrs, path: url.path, jwt: verified, secrets };
+  }
+
+  scrub(attrs: Attrs, secrets: string[]) {
+    const n = dropSecrets(attrs, secrets);
+    if (n > 0) this.metrics.inc('secrets_dropped_total', n);
+  }
+}

@@ -1,0 +1,114 @@
+// JWT claims → span attributes. A token is verified (signature, exp/nbf, and issuer/audience
+// when configured) against the configured key source before its claims count; when verification
+// fails, the mapped claims are still recorded but under `meshtrace.jwt.unverified.<attr>` with
+// `meshtrace.jwt.verified=false`, so nobody mistakes a forged `sub` for a user. The token itself
+// is never recorded.
+import { readFileSync } from 'node:fs';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeJwt,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+} from 'jose';
+import { ConfigError, type JwtConfig } from '../config.ts';
+import { first, type Headers } from '../headers.ts';
+import { type Attrs, truncate } from './types.ts';
+
+const MAX_TOKEN_BYTES = 16 * 1024;
+const MAX_CLAIM_BYTES = 256;
+
+export interface JwtResult {
+  attrs: Attrs;
+  /** Verified claims (for policies); undefined when no verified token was present. */
+  verified?: JWTPayload;
+  /** The raw token, for the secret guard only. */
+  token?: string;
+}
+
+export class JwtEnricher {
+  private readonly key: JWTVerifyGetKey | Uint8Array;
+  private readonly options: JWTVerifyOptions;
+
+  constructor(private readonly cfg: JwtConfig) {
+    if (cfg.jwksFile !== undefined) {
+      let jwks: unknown;
+      try {
+        jwks = JSON.parse(readFileSync(cfg.jwksFile, 'utf8'));
+      } catch (err) {
+        throw new ConfigError(
+          'enrich.jwt.jwksFile',
+          `cannot load JWKS from ${cfg.jwksFile}: ${(err as Error).message}`,
+        );
+      }
+      try {
+        this.key = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
+      } catch (err) {
+        throw new ConfigError('enrich.jwt.jwksFile', `${cfg.jwksFile} is not a JWK Set: ${(err as Error).message}`);
+      }
+    } else if (cfg.jwksUrl !== undefined) {
+      this.key = createRemoteJWKSet(new URL(cfg.jwksUrl), { timeoutDuration: cfg.jwksTimeoutMs });
+    } else {
+      const name = cfg.secretEnv as string;
+      const secret = process.env[name];
+      if (!secret) throw new ConfigError('enrich.jwt.secretEnv', `environment variable ${name} is not set or empty`);
+      this.key = new TextEncoder().encode(secret);
+    }
+    this.options = {
+      issuer: cfg.issuer,
+      audience: cfg.audience,
+      algorithms: cfg.algorithms,
+    };
+  }
+
+  /** The bearer token from the configured header, if any (bounded; oversize tokens are ignored). */
+  token(headers: Headers): string | undefined {
+    const raw = first(headers, this.cfg.header);
+    if (!raw || raw.length > MAX_TOKEN_BYTES) return undefined;
+    const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(raw);
+    const token = m ? m[1] : raw.trim();
+    return token && token.split('.').length === 3 ? token : undefined;
+  }
+
+  async enrich(headers: Headers): Promise<JwtResult> {
+    const token = this.token(headers);
+    if (!token) return { attrs: {} };
+    try {
+      const { payload } =
+        this.key instanceof Uint8Array
+          ? await jwtVerify(token, this.key, this.options)
+          : await jwtVerify(token, this.key, this.options);
+      return { attrs: { ...this.mapClaims(payload, ''), 'meshtrace.jwt.verified': true }, verified: payload, token };
+    } catch (err) {
+      let payload: JWTPayload | undefined;
+      try {
+        payload = decodeJwt(token);
+      } catch {
+        payload = undefined;
+      }
+      const attrs: Attrs = {
+        'meshtrace.jwt.verified': false,
+        'meshtrace.jwt.error': (err as { code?: string }).code ?? 'ERR_JWT_INVALID',
+      };
+      if (payload) Object.assign(attrs, this.mapClaims(payload, 'meshtrace.jwt.unverified.'));
+      return { attrs, token };
+    }
+  }
+
+  private mapClaims(payload: JWTPayload, prefix: string): Attrs {
+    const out: Attrs = {};
+    for (const [claim, attr] of Object.entries(this.cfg.claims)) {
+      const v = payload[claim];
+      if (typeof v === 'string') out[prefix + attr] = truncate(v, MAX_CLAIM_BYTES);
+      else if (typeof v === 'number' || typeof v === 'boolean') out[prefix + attr] = v;
+      else if (Array.isArray(v))
+        out[prefix + attr] = v
+          .filter((x): x is string => typeof x === 'string')
+          .slice(0, 16)
+          .map((x) => truncate(x, MAX_CLAIM_BYTES));
+    }
+    return out;
+  }
+}

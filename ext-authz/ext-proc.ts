@@ -1,0 +1,263 @@
+// envoy.service.ext_proc.v3.ExternalProcessor/Process — one bidirectional stream per HTTP request.
+//
+// Protocol (Envoy's external_processor.proto, with the processing mode our Envoy config sets:
+// request and response headers SENT, bodies NONE unless we override, trailers SKIPPED):
+//
+//   1. Envoy opens the stream when the request's headers arrive and sends ProcessingRequest
+//      {request_headers, attributes}. We extract the inbound trace context, start the server
+//      span (mode "span"), run the enrichers, and MUST answer with exactly one
+//      ProcessingResponse{request_headers}: a HeaderMutation setting the outbound trace headers
+//      (mode "span"), dynamic_metadata under our namespace (both modes), and — for a GraphQL
+//      POST small enough to buffer — a mode_override asking for the BUFFERED request body.
+//   2. Only if we asked: ProcessingRequest{request_body} (whole body, end_of_stream). We name
+//      the GraphQL operation and MUST answer ProcessingResponse{request_body} (no mutation).
+//   3. ProcessingRequest{response_headers}: we record status and sizes, end the span, and MUST
+//      answer ProcessingResponse{response_headers} (no mutation).
+//   4. Envoy half-closes; we end our side. Any other message (trailers, response body if some
+//      config sends it) gets its empty answer so Envoy never waits on us.
+//   5. Envoy may instead cancel (client reset, its message_timeout, filter destroyed): the span
+//      ends there, marked with why. Every stream's span ends exactly once (SpanHandle).
+//
+// A message with no arm set, or one out of order (request_body before request_headers), is a
+// protocol error: the stream fails with INVALID_ARGUMENT; other streams are untouched.
+// Messages of one stream are handled strictly in order (JWT verification is async).
+import type * as grpc from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { type Span, SpanKind, SpanStatusCode, type Tracer, context, trace } from '@opentelemetry/api';
+import type { ServiceConfig } from './config.ts';
+import { envoyAttributes } from './enrich/envoy-attributes.ts';
+import { graphqlAttributes } from './enrich/graphql.ts';
+import type { Enricher, Enrichment } from './enrich/index.ts';
+import type { Attrs } from './enrich/types.ts';
+import type { ProcessingRequest, ProcessingResponse } from './envoy-types.ts';
+import { first, fromHeaderMap, overwrite } from './headers.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Propagation } from './propagation.ts';
+import { toStruct } from './struct.ts';
+
+export interface ProcessorDeps {
+  cfg: ServiceConfig;
+  tracer: Tracer;
+  enricher: Enricher;
+  propagation: Propagation;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Owns one span and guarantees it ends once, whichever of response/cancel/error comes first. */
+export class SpanHandle {
+  private ended = false;
+  constructor(
+    readonly span: Span,
+    private readonly metrics: Metrics,
+  ) {
+    metrics.inc('spans_started_total');
+  }
+  end(reason?: string) {
+    if (this.ended) return false;
+    this.ended = true;
+    if (reason) this.span.setAttribute('meshtrace.ext_proc.end_reason', reason);
+    this.span.end();
+    this.metrics.inc('spans_ended_total');
+    return true;
+  }
+  get isEnded() {
+    return this.ended;
+  }
+}
+
+export class ProtocolError extends Error {}
+
+type Stream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+/** Per-stream state. */
+class Exchange {
+  handle?: SpanHandle;
+  enrichment?: Enrichment;
+  sawRequestHeaders = false;
+  traceId?: string;
+
+  constructor(private readonly d: ProcessorDeps) {}
+
+  async onMessage(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    switch (msg.request) {
+      case 'request_headers':
+        return this.requestHeaders(msg);
+      case 'request_body':
+        if (!this.sawRequestHeaders) throw new ProtocolError('request_body arrived before request_headers');
+        return this.requestBody(msg);
+      case 'response_headers':
+        return this.responseHeaders(msg);
+      case 'request_trailers':
+        return { request_trailers: {} };
+      case 'response_trailers':
+        return { response_trailers: {} };
+      case 'response_body':
+        return { response_body: {} };
+      default:
+        throw new ProtocolError('ProcessingRequest has no request arm set (expected request_headers, …)');
+    }
+  }
+
+  private async requestHeaders(msg: ProcessingRequest): Promise<ProcessingResponse> {
+    if (this.sawRequestHeaders) throw new ProtocolError('request_headers arrived twice on one stream');
+    this.sawRequestHeaders = true;
+    const { cfg, enricher, propagation, tracer } = this.d;
+    const headers = fromHeaderMap(msg.request_headers?.headers);
+    const method = first(headers, ':method') ?? 'GET';
+    const enrichment = await enricher.request({
+      method,
+      target: first(headers, ':path') ?? '/',
+      authority: first(headers, ':authority'),
+      scheme: first(headers, ':scheme'),
+      headers,
+      envoy: envoyAttributes(msg.attributes),
+    });
+    this.enrichment = enrichment;
+    const parent = propagation.extract(headers);
+    const res: ProcessingResponse = { request_headers: { response: {} } };
+    if (cfg.mode === 'span') {
+      const route = enrichment.attrs['meshtrace.envoy.route'];
+      const parentCtx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+      const span = tracer.startSpan(
+        typeof route === 'string' ? `${method} ${route}` : method,
+        { kind: SpanKind.SERVER, attributes: enrichment.attrs },
+        parentCtx,
+      );
+      this.handle = new SpanHandle(span, this.d.metrics);
+      const sc = span.spanContext();
+      this.traceId = sc.traceId;
+      const set = propagation.inject(sc);
+      (res.request_headers as { response: object }).response = {
+        header_mutation: { set_headers: overwrite(set, 'raw') },
+      };
+    } else {
+      this.traceId = parent?.traceId;
+    }
+    res.dynamic_metadata = this.metadata(enrichment.attrs);
+    const gql = cfg.enrich.graphql;
+    if (
+      gql &&
+      method === 'POST' &&
+      msg.request_headers?.end_of_stream !== true &&
+      gql.paths.includes(enrichment.path)
+    ) {
+      const len = Number(first(headers, 'content-length'));
+      if (Number.isFinite(len) && len > 0 && len <= gql.maxBodyBytes) {
+        res.mode_override = {
+          request_header_mode: 'SEND',
+          response_header_mode: 'SEND',
+          request_body_mode: 'BUFFERED',
+          response_body_mode: 'NONE',
+          request_trailer_mode: 'SKIP',
+          response_trailer_mode: 'SKIP',
+        };
+      }
+    }
+    return res;
+  }
+
+  private requestBody(msg: ProcessingRequest): ProcessingResponse {
+    const gql = this.d.cfg.enrich.graphql;
+    const res: ProcessingResponse = { request_body: { response: {} } };
+    if (!gql || !msg.request_body?.body) return res;
+    const attrs = graphqlAttributes(msg.request_body.body, gql.maxBodyBytes);
+    this.d.enricher.scrub(attrs, this.enrichment?.secrets ?? []);
+    if (Object.keys(attrs).length === 0) return res;
+    this.handle?.span.setAttributes(attrs);
+    if (this.enrichment) Object.assign(this.enrichment.attrs, attrs);
+    res.dynamic_metadata = this.metadata(attrs);
+    return res;
+  }
+
+  private responseHeaders(msg: ProcessingRequest): ProcessingResponse {
+    const headers = fromHeaderMap(msg.response_headers?.headers);
+    const status = Number(first(headers, ':status'));
+    const res: ProcessingResponse = { response_headers: { response: {} } };
+    const attrs: Attrs = {};
+    if (Number.isInteger(status) && status > 0) attrs['http.response.status_code'] = status;
+    const len = Number(first(headers, 'content-length'));
+    if (Number.isFinite(len) && len >= 0 && first(headers, 'content-length') !== undefined)
+      attrs['http.response.body.size'] = len;
+    if (this.handle && !this.handle.isEnded) {
+      const span = this.handle.span;
+      span.setAttributes(attrs);
+      // OTel HTTP semconv: server spans are errors on 5xx only (4xx is the client's fault).
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      this.handle.end();
+    }
+    if (this.d.cfg.mode === 'metadata' && Object.keys(attrs).length > 0) res.dynamic_metadata = this.metadata(attrs);
+    return res;
+  }
+
+  private metadata(attrs: Attrs) {
+    return toStruct({ [this.d.cfg.metadataNamespace]: attrs });
+  }
+
+  /** The stream closed without response headers (cancel, error, half-close early). */
+  finish(reason: string, error?: string) {
+    if (!this.handle || this.handle.isEnded) return;
+    if (error) this.handle.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    this.handle.end(reason);
+  }
+}
+
+/** The grpc-js handler for Process. */
+export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<ProcessingRequest, ProcessingResponse> {
+  return (call: Stream) => {
+    const { metrics, logger } = d;
+    metrics.inc('streams_total');
+    metrics.activeStreams++;
+    const ex = new Exchange(d);
+    let chain = Promise.resolve();
+    let closed = false;
+    const close = (reason: string, err?: string) => {
+      if (closed) return;
+      closed = true;
+      metrics.activeStreams--;
+      ex.finish(reason, err);
+    };
+    call.on('data', (msg: ProcessingRequest) => {
+      chain = chain.then(async () => {
+        if (closed) return;
+        const t0 = performance.now();
+        metrics.inc('messages_total');
+        try {
+          const res = await ex.onMessage(msg);
+          if (!closed && !call.cancelled && call.writable) call.write(res);
+        } catch (err) {
+          const protocol = err instanceof ProtocolError;
+          metrics.inc(protocol ? 'malformed_requests_total' : 'stream_errors_total');
+          logger.log('warn', protocol ? 'malformed ProcessingRequest' : 'ext_proc message failed', {
+            error: (err as Error).message,
+            trace_id: ex.traceId,
+          });
+          close('error', (err as Error).message);
+          call.emit('error', {
+            code: protocol ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL,
+            details: (err as Error).message,
+          });
+        } finally {
+          metrics.latency.process.observe(performance.now() - t0);
+        }
+      });
+    });
+    call.on('end', () => {
+      void chain.then(() => {
+        close('stream_end');
+        if (!call.cancelled && !call.writableEnded) call.end();
+      });
+    });
+    call.on('cancelled', () => {
+      metrics.inc('stream_cancelled_total');
+      close('cancelled');
+    });
+    call.on('error', (err: Error) => {
+      if (closed) return;
+      metrics.inc('stream_errors_total');
+      logger.log('debug', 'ext_proc stream error', { error: err.message, trace_id: ex.traceId });
+      close('error', err.message);
+    });
+  };
+}

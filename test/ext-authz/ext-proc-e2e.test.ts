@@ -1,0 +1,133 @@
+// Real Envoy 1.40 with envoy.filters.http.ext_proc → `meshtrace ext-proc` (child process) →
+// spans to a real OTLP/HTTP receiver; a real upstream records what Envoy forwarded.
+import test, { type ExecutionContext } from 'ava';
+import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { proxyBootstrap, startEnvoy } from '../support/envoy.ts';
+import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/process.ts';
+import { startUpstream } from '../support/upstream.ts';
+import { startOtlpReceiver } from './support/otlp-receiver.ts';
+import { makeKeys, startServiceProcess, writeConfig } from './support/service.ts';
+
+const INBOUND_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const INBOUND_SPAN = '00f067aa0ba902b7';
+const COOKIE_SECRET = 'cookiesecret-7f3a9c';
+const QUERY_SECRET = 'querysecret-51be2d';
+
+async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}) {
+  const keys = await makeKeys();
+  const otlp = await startOtlpReceiver(t);
+  const upstream = await startUpstream(t, (r) => ({ status: r.url.startsWith('/fail') ? 503 : 200 }));
+  const config = writeConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    serviceName: 'edge-ext-proc',
+    otlp: { endpoint: otlp.url, scheduledDelayMs: 50 },
+    enrich: {
+      headers: ['x-tenant', 'user-agent'],
+      jwt: {
+        jwksFile: keys.jwksFile,
+        issuer: 'https://issuer.test',
+        claims: { sub: 'enduser.id', plan: 'meshtrace.plan' },
+      },
+      graphql: { paths: ['/graphql'], maxBodyBytes: 4096 },
+    },
+    ...extra,
+  });
+  const svc = await startServiceProcess(t, 'ext-proc', config);
+  const listenPort = await freePort();
+  const envoy = await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' })],
+      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+    }),
+  );
+  return { keys, otlp, upstream, svc, envoy, base: `http://127.0.0.1:${listenPort}` };
+}
+
+test('ext_proc: upstream gets traceparent, the span carries verified-JWT user and allow-listed headers, no secret is exported', async (t) => {
+  const { keys, otlp, upstream, svc, envoy, base } = await setup(t);
+  const jwt = await keys.sign({ sub: 'alice', plan: 'gold' });
+  const res = await fetch(`${base}/api/items?token=${QUERY_SECRET}&page=2`, {
+    headers: {
+      authorization: `Bearer ${jwt}`,
+      cookie: `session=${COOKIE_SECRET}; theme=dark`,
+      'x-tenant': 'acme',
+      'x-not-listed': 'nope',
+      traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`,
+    },
+  });
+  t.is(res.status, 200, envoy.logs());
+  const forwarded = upstream.received[0]?.headers.traceparent;
+  t.truthy(forwarded, 'upstream received no traceparent');
+  const [, traceId, parentId, flags] = String(forwarded).split('-');
+  t.is(traceId, INBOUND_TRACE, 'trace id continues');
+  t.not(parentId, INBOUND_SPAN, 'the service span is the new parent');
+  t.is(flags, '01');
+
+  const span = await waitFor('the ext_proc span', () => otlp.spans.find((s) => s.traceId === INBOUND_TRACE), 10000);
+  t.is<string | undefined>(span.spanId, parentId, 'upstream parent = exported span');
+  t.is(span.parentSpanId, INBOUND_SPAN);
+  t.is(span.kind, 2, 'SPAN_KIND_SERVER');
+  t.is(span.resource['service.name'], 'edge-ext-proc');
+  const a = span.attributes;
+  t.is(a['enduser.id'], 'alice');
+  t.is(a['meshtrace.plan'], 'gold');
+  t.is(a['meshtrace.jwt.verified'], true);
+  t.deepEqual(a['http.request.header.x-tenant'], ['acme']);
+  t.is(a['http.request.header.x-not-listed'], undefined);
+  t.is(a['url.path'], '/api/items');
+  t.is(a['url.query'], 'token=REDACTED&page=2');
+  t.is(a['http.request.method'], 'GET');
+  t.is(a['http.response.status_code'], 200);
+  t.is(a['client.address'], '127.0.0.1');
+  t.is(a['meshtrace.envoy.cluster'], 'upstream');
+  t.is(a['meshtrace.envoy.route'], undefined, 'the test route has no name');
+
+  // No credential in any exported byte, nor in the service's logs.
+  const exported = Buffer.concat(otlp.raw).toString('latin1');
+  for (const secret of [jwt, jwt.split('.')[2] ?? jwt, COOKIE_SECRET, QUERY_SECRET, 'Bearer']) {
+    t.false(exported.includes(secret), `exported bytes contain ${secret.slice(0, 12)}…`);
+    t.false(svc.output().includes(secret), `service output contains ${secret.slice(0, 12)}…`);
+  }
+});
+
+test('ext_proc: a forged JWT is recorded only as unverified claims; a 5xx marks the span as error', async (t) => {
+  const { keys, otlp, base } = await setup(t);
+  const forged = await keys.forge({ sub: 'mallory' });
+  const res = await fetch(`${base}/fail/now`, { headers: { authorization: `Bearer ${forged}` } });
+  t.is(res.status, 503);
+  const span = await waitFor(
+    'the ext_proc span',
+    () => otlp.spans.find((s) => s.attributes['url.path'] === '/fail/now'),
+    10000,
+  );
+  t.is(span.attributes['enduser.id'], undefined);
+  t.is(span.attributes['meshtrace.jwt.verified'], false);
+  t.is(span.attributes['meshtrace.jwt.unverified.enduser.id'], 'mallory');
+  t.is(span.attributes['meshtrace.jwt.error'], 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  t.is(span.attributes['http.response.status_code'], 503);
+  t.is(span.statusCode, 2, 'STATUS_CODE_ERROR');
+  t.false(Buffer.concat(otlp.raw).toString('latin1').includes(forged));
+});
+
+test('ext_proc: a GraphQL POST is buffered (mode_override) and its operation named; the body reaches upstream intact', async (t) => {
+  const { otlp, upstream, base } = await setup(t);
+  const body = JSON.stringify({
+    query: 'query ListOrders($first: Int) { orders(first: $first) { id } }',
+    variables: { first: 3 },
+  });
+  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  t.is(res.status, 200);
+  t.is(upstream.received[0]?.body, body);
+  const span = await waitFor(
+    'the graphql span',
+    () => otlp.spans.find((s) => s.attributes['url.path'] === '/graphql'),
+    10000,
+  );
+  t.is(span.attributes['graphql.operation.name'], 'ListOrders');
+  t.is(span.attributes['graphql.operation.type'], 'query');
+  t.is(span.attributes['http.request.body.size'], Buffer.byteLength(body));
+});
