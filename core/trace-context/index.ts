@@ -16,6 +16,11 @@ export { type ExtractResult, extract } from './extract.ts';
 export { TRACE_HEADER_NAMES, isTraceHeader } from './headers.ts';
 export { isValidSpanId, isValidTraceId, newSpanId, newTraceId } from './ids.ts';
 export { inject } from './inject.ts';
+export {
+  getExtractedTraceContext,
+  MeshtracePropagator,
+  type MeshtracePropagatorOptions,
+} from './otel-propagator.ts';
 export { type Parsed, REASONS, type Reason, isReason } from './reasons.ts';
 export { type TranslateOptions, type TranslateResult, translate } from './translate.ts';
 export {
