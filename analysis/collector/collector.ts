@@ -1,0 +1,144 @@
+// The collector process in one call: OTLP/HTTP and OTLP/gRPC receivers → bounded SpanQueue → a
+// TraceStore (DuckDB under dataDir by default), plus periodic retention.
+//
+//   exporter ──HTTP──┐                          ┌─ append(batch) ─▶ TraceStore
+//   exporter ──gRPC──┴▶ decode ▶ toSpans ▶ SpanQueue (≤ queueCapacitySpans)
+//                         │          └ invalid spans → partial_success
+//                         └ queue full → 429 / RESOURCE_EXHAUSTED + retry hint
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server as GrpcServer } from '@grpc/grpc-js';
+import { openDuckDBStore } from '../store/duckdb-store.ts';
+import type { TraceStore } from '../store/trace-store.ts';
+import { bindGrpc, createGrpcReceiver, type GrpcReceiverCounters } from './grpc-receiver.ts';
+import { createHttpReceiver, type HttpReceiverCounters } from './http-receiver.ts';
+import { type IngestCounters, newIngestCounters } from './ingest.ts';
+import { type CollectorOptions, normalizeOptions } from './options.ts';
+import { type SpanQueueCounters, SpanQueue } from './span-queue.ts';
+
+export interface CollectorStats extends IngestCounters, SpanQueueCounters {
+  queueDepth: number;
+  queueCapacity: number;
+  http: HttpReceiverCounters;
+  grpc: GrpcReceiverCounters;
+  retention: { runs: number; deletedTraces: number; deletedSpans: number; errors: number };
+}
+
+export interface Collector {
+  store: TraceStore;
+  /** Bound ports (null when that receiver is disabled). */
+  httpPort: number | null;
+  grpcPort: number | null;
+  stats(): CollectorStats;
+  /** Resolves once every span accepted so far is in the store (or counted lost). */
+  flush(): Promise<void>;
+  /** Stops the receivers, drains the queue, stops retention and closes the store it opened. */
+  close(): Promise<void>;
+}
+
+export async function startCollector(options: CollectorOptions): Promise<Collector> {
+  const opts = normalizeOptions(options);
+  const ownsStore = opts.store === undefined;
+  const store = opts.store ?? (await openDuckDBStore({ dataDir: opts.dataDir }));
+  const counters = newIngestCounters();
+  const http: HttpReceiverCounters = { requests: 0, responses: {} };
+  const grpc: GrpcReceiverCounters = { requests: 0, responses: {} };
+  const retention = { runs: 0, deletedTraces: 0, deletedSpans: 0, errors: 0 };
+  const queue = new SpanQueue(
+    opts.queueCapacitySpans,
+    opts.maxBatchSpans,
+    (batch) => store.append(batch),
+    (err, lost) => opts.onError(`store append failed, ${lost} span(s) lost: ${(err as Error).message}`),
+  );
+
+  let httpServer: HttpServer | null = null;
+  let grpcServer: GrpcServer | null = null;
+  let httpPort: number | null = null;
+  let grpcPort: number | null = null;
+  let timer: NodeJS.Timeout | null = null;
+
+  const stopReceivers = async () => {
+    if (timer) clearInterval(timer);
+    const hs = httpServer;
+    if (hs) {
+      await new Promise<void>((resolve) => {
+        hs.close(() => resolve());
+        hs.closeIdleConnections();
+      });
+    }
+    const gs = grpcServer;
+    if (gs) await new Promise<void>((resolve) => gs.tryShutdown(() => resolve()));
+  };
+
+  try {
+    if (opts.httpPort !== false) {
+      const hs = createHttpReceiver(opts, queue, counters, http);
+      httpServer = hs;
+      await new Promise<void>((resolve, reject) => {
+        hs.once('error', (err) =>
+          reject(new Error(`OTLP/HTTP receiver could not bind ${opts.host}:${opts.httpPort}: ${err.message}`)),
+        );
+        hs.listen(opts.httpPort as number, opts.host, () => resolve());
+      });
+      hs.on('error', (err) => opts.onError(`OTLP/HTTP server error: ${err.message}`));
+      httpPort = (hs.address() as AddressInfo).port;
+    }
+    if (opts.grpcPort !== false) {
+      grpcServer = createGrpcReceiver(opts, queue, counters, grpc);
+      grpcPort = await bindGrpc(grpcServer, opts.host, opts.grpcPort);
+    }
+  } catch (err) {
+    await stopReceivers();
+    if (ownsStore) await store.close();
+    throw err;
+  }
+
+  const { maxAgeMs, maxBytes, intervalMs } = opts.retention;
+  if (maxAgeMs !== undefined || maxBytes !== undefined) {
+    let running = false;
+    timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      store
+        .enforceRetention({ maxAgeMs, maxBytes })
+        .then((r) => {
+          retention.runs++;
+          retention.deletedTraces += r.deletedTraces;
+          retention.deletedSpans += r.deletedSpans;
+        })
+        .catch((err) => {
+          retention.errors++;
+          opts.onError(`retention failed: ${(err as Error).message}`);
+        })
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    store,
+    httpPort,
+    grpcPort,
+    stats: () => ({
+      ...counters,
+      ...queue.counters,
+      queueDepth: queue.depth,
+      queueCapacity: queue.capacitySpans,
+      http: { requests: http.requests, responses: { ...http.responses } },
+      grpc: { requests: grpc.requests, responses: { ...grpc.responses } },
+      retention: { ...retention },
+    }),
+    flush: () => queue.drained(),
+    close: () => {
+      closing ??= (async () => {
+        await stopReceivers();
+        await queue.drained();
+        if (ownsStore) await store.close();
+      })();
+      return closing;
+    },
+  };
+}
