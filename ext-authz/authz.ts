@@ -74,13 +74,16 @@ async function check(d: ProcessorDeps, req: CheckRequest): Promise<CheckResponse
 
   const parent = d.propagation.extract(headers);
   let traceHeaders: [string, string][] = [];
-  let traceId = parent?.traceId;
+  let staleHeaders: string[] = [];
+  let traceId = parent?.parent.traceId;
   if (d.cfg.mode === 'span') {
-    const parentCtx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+    const parentCtx = parent ? trace.setSpanContext(context.active(), parent.parent) : context.active();
     const span = d.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: e.attrs }, parentCtx);
     const handle = new SpanHandle(span, d.metrics);
     traceId = span.spanContext().traceId;
-    traceHeaders = d.propagation.inject(span.spanContext());
+    const out = d.propagation.inject(span.spanContext(), parent, headers);
+    traceHeaders = out.set;
+    staleHeaders = out.remove;
     if (rule) {
       span.setAttribute('http.response.status_code', rule.status);
       if (rule.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -105,7 +108,7 @@ async function check(d: ProcessorDeps, req: CheckRequest): Promise<CheckResponse
   }
   return {
     status: { code: GrpcStatus.OK },
-    ok_response: { headers: overwrite(traceHeaders, 'value') },
+    ok_response: { headers: overwrite(traceHeaders, 'value'), headers_to_remove: staleHeaders },
     dynamic_metadata,
   };
 }

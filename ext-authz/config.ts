@@ -2,6 +2,7 @@
 // path (`enrich.headers[2]`) and what is wrong, so a bad file fails at start-up, not per request.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { TRACE_FORMATS, type TraceFormat } from '../core/trace-context/index.ts';
 
 export type Mode = 'span' | 'metadata';
 
@@ -35,7 +36,7 @@ export interface ServiceConfig {
   metadataNamespace: string;
   serviceName: string;
   otlp: { endpoint?: string; maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMs: number };
-  propagation: { extract: string[]; inject: string[] };
+  propagation: { extract: TraceFormat[]; inject: TraceFormat[] };
   sampling: { ratio: number; keepErrors: boolean };
   enrich: {
     headers: string[];
@@ -86,7 +87,7 @@ export const DEFAULT_REDACTED_PARAMS = [
   'code',
 ];
 
-const FORMATS = ['w3c', 'b3', 'b3multi', 'jaeger', 'datadog'];
+const FORMATS: readonly string[] = TRACE_FORMATS;
 
 type Obj = Record<string, unknown>;
 
@@ -203,7 +204,7 @@ export function normaliseConfig(raw: unknown, source = 'config'): ServiceConfig 
         r.fail(`${field}[${i}]`, `unknown format "${f}" (expected one of: ${FORMATS.join(', ')})`);
     });
     if (list.length === 0) r.fail(field, 'must name at least one format');
-    return list;
+    return list as TraceFormat[];
   };
 
   const headers = r.strings(enrich.headers, 'enrich.headers', []).map((h, i) => {

@@ -110,7 +110,7 @@ export interface CheckRequest {
 
 export interface CheckResponse {
   status: { code: number; message?: string };
-  ok_response?: { headers?: HeaderValueOption[] };
+  ok_response?: { headers?: HeaderValueOption[]; headers_to_remove?: string[] };
   denied_response?: { status: { code: number | string }; headers?: HeaderValueOption[]; body?: string };
   dynamic_metadata?: Struct;
 }

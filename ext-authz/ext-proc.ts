@@ -119,7 +119,7 @@ class Exchange {
     const res: ProcessingResponse = { request_headers: { response: {} } };
     if (cfg.mode === 'span') {
       const route = enrichment.attrs['meshtrace.envoy.route'];
-      const parentCtx = parent ? trace.setSpanContext(context.active(), parent) : context.active();
+      const parentCtx = parent ? trace.setSpanContext(context.active(), parent.parent) : context.active();
       const span = tracer.startSpan(
         typeof route === 'string' ? `${method} ${route}` : method,
         { kind: SpanKind.SERVER, attributes: enrichment.attrs },
@@ -128,12 +128,12 @@ class Exchange {
       this.handle = new SpanHandle(span, this.d.metrics);
       const sc = span.spanContext();
       this.traceId = sc.traceId;
-      const set = propagation.inject(sc);
+      const out = propagation.inject(sc, parent, headers);
       (res.request_headers as { response: object }).response = {
-        header_mutation: { set_headers: overwrite(set, 'raw') },
+        header_mutation: { set_headers: overwrite(out.set, 'raw'), remove_headers: out.remove },
       };
     } else {
-      this.traceId = parent?.traceId;
+      this.traceId = parent?.parent.traceId;
     }
     res.dynamic_metadata = this.metadata(enrichment.attrs);
     const gql = cfg.enrich.graphql;

@@ -1,40 +1,82 @@
-// Trace headers in and out of the service, as OTel SpanContexts. The service speaks whatever
-// formats the config lists (propagation.extract / inject).
-import { type SpanContext, TraceFlags, isSpanContextValid } from '@opentelemetry/api';
-import { first, type Headers } from './headers.ts';
+// Trace headers in and out of the service through the shared TypeScript codec
+// (core/trace-context), in the formats the config lists. The OTel span gets an OTel SpanContext;
+// what the codec knows beyond it (tracestate, baggage, debug, W3C random flag) is carried from
+// the inbound context to the outbound headers.
+import { type SpanContext, TraceFlags } from '@opentelemetry/api';
+import {
+  extract,
+  type HeaderGetter,
+  inject,
+  isTraceHeader,
+  type TraceContext,
+  type TraceFormat,
+} from '../core/trace-context/index.ts';
+import type { Headers } from './headers.ts';
+
+export interface Inbound {
+  /** Parent for the OTel span. */
+  parent: SpanContext;
+  context: TraceContext;
+  format: TraceFormat;
+}
+
+export interface Outbound {
+  set: [string, string][];
+  /** Inbound trace headers that would contradict ours (e.g. a caller's b3 when we inject w3c). */
+  remove: string[];
+}
 
 export interface Propagation {
   /** The inbound parent, or undefined when none is present or valid. */
-  extract(headers: Headers): SpanContext | undefined;
-  /** Outbound header pairs for `sc` (names lower-case). */
-  inject(sc: SpanContext): [string, string][];
+  extract(headers: Headers): Inbound | undefined;
+  inject(sc: SpanContext, inbound: Inbound | undefined, headers: Headers): Outbound;
 }
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
-
-/** W3C Trace Context §3.2 traceparent (version 00; higher versions read by prefix, §3.2.4). */
-export function parseTraceparent(v: string | undefined): SpanContext | undefined {
-  if (v === undefined) return undefined;
-  const m = TRACEPARENT.exec(v.trim());
-  if (!m) return undefined;
-  const [, version, traceId, spanId, flags, rest] = m as unknown as [string, string, string, string, string, string?];
-  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
-  const sc: SpanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16) & 0xff, isRemote: true };
-  return isSpanContextValid(sc) ? sc : undefined;
+export function getterOf(headers: Headers): HeaderGetter {
+  return { get: (name) => headers.get(name.toLowerCase()) ?? [], keys: () => [...headers.keys()] };
 }
 
-export function w3cPropagation(): Propagation {
+/** Baggage is not trace identity: never removed, only rewritten when a format we inject carries it. */
+const isIdentityHeader = (name: string) => isTraceHeader(name) && name !== 'baggage' && !name.startsWith('uberctx-');
+
+export function codecPropagation(
+  extractFormats: readonly TraceFormat[],
+  injectFormats: readonly TraceFormat[],
+): Propagation {
   return {
     extract(headers) {
-      const sc = parseTraceparent(first(headers, 'traceparent'));
-      if (!sc) return undefined;
-      const ts = first(headers, 'tracestate');
-      return ts ? { ...sc, traceState: undefined } : sc;
+      const r = extract(getterOf(headers), extractFormats);
+      if (!r.valid) return undefined;
+      const c = r.context;
+      return {
+        parent: {
+          traceId: c.traceId,
+          spanId: c.spanId,
+          traceFlags: c.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+          isRemote: true,
+        },
+        context: c,
+        format: r.format,
+      };
     },
-    inject(sc) {
-      const flags = (sc.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, '0');
-      const out: [string, string][] = [['traceparent', `00-${sc.traceId}-${sc.spanId}-${flags}`]];
-      return out;
+    inject(sc, inbound, headers) {
+      const sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
+      const out = inject(
+        {
+          traceId: sc.traceId,
+          spanId: sc.spanId,
+          sampled,
+          debug: inbound?.context.debug === true && sampled,
+          // A root's trace id comes from the SDK's random generator: W3C Level 2 random holds.
+          random: inbound ? inbound.context.random : true,
+          tracestate: inbound?.context.tracestate ?? '',
+          baggage: inbound?.context.baggage ?? [],
+        },
+        injectFormats,
+      );
+      const written = new Set(out.map(([k]) => k));
+      const remove = [...headers.keys()].filter((k) => isIdentityHeader(k) && !written.has(k));
+      return { set: out, remove };
     },
   };
 }

@@ -15,7 +15,7 @@ import { Enricher } from './enrich/index.ts';
 import { type ProcessorDeps, processHandler } from './ext-proc.ts';
 import { jsonLogger, type Logger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
-import { w3cPropagation } from './propagation.ts';
+import { codecPropagation } from './propagation.ts';
 import { loadServices } from './protos.ts';
 import { startTelemetry } from './telemetry.ts';
 
@@ -46,7 +46,7 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions = {}):
     cfg,
     tracer: telemetry.tracer,
     enricher: new Enricher(cfg, metrics),
-    propagation: w3cPropagation(),
+    propagation: codecPropagation(cfg.propagation.extract, cfg.propagation.inject),
     metrics,
     logger,
   };

@@ -57,6 +57,7 @@ test('ext_proc: upstream gets traceparent, the span carries verified-JWT user an
       'x-tenant': 'acme',
       'x-not-listed': 'nope',
       traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`,
+      b3: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-bbbbbbbbbbbbbbbb-1',
     },
   });
   t.is(res.status, 200, envoy.logs());
@@ -66,9 +67,10 @@ test('ext_proc: upstream gets traceparent, the span carries verified-JWT user an
   t.is(traceId, INBOUND_TRACE, 'trace id continues');
   t.not(parentId, INBOUND_SPAN, 'the service span is the new parent');
   t.is(flags, '01');
+  t.is(upstream.received[0]?.headers.b3, undefined, 'a stale inbound b3 header is removed');
 
   const span = await waitFor('the ext_proc span', () => otlp.spans.find((s) => s.traceId === INBOUND_TRACE), 10000);
-  t.is<string | undefined>(span.spanId, parentId, 'upstream parent = exported span');
+  t.is(span.spanId, parentId ?? '', 'upstream parent = exported span');
   t.is(span.parentSpanId, INBOUND_SPAN);
   t.is(span.kind, 2, 'SPAN_KIND_SERVER');
   t.is(span.resource['service.name'], 'edge-ext-proc');

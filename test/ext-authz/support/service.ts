@@ -1,6 +1,6 @@
 // Runs `meshtrace ext-proc|ext-authz --config …` as a real child process for e2e tests (so a test
 // can kill it), and JWT keys/tokens for the enrichment assertions.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -71,4 +71,28 @@ export async function makeKeys(): Promise<Keys> {
       .setExpirationTime('10m')
       .sign(key);
   return { jwksFile, sign: signWith(good.privateKey), forge: signWith(bad.privateKey) };
+}
+
+/** An HCM access_log entry writing one JSON line per request to `path` (read with readAccessLog). */
+export function jsonAccessLog(path: string, fields: Record<string, string>) {
+  return {
+    name: 'envoy.access_loggers.file',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+      path,
+      log_format: { json_format: fields },
+    },
+  };
+}
+
+export function readAccessLog(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+export function tempFile(name: string): string {
+  return join(mkdtempSync(join(tmpdir(), 'meshtrace-ext-')), name);
 }
