@@ -1,0 +1,82 @@
+// `npm run bench:filter` — throughput and latency through real Envoy 1.40 (concurrency 1) with
+// and without the meshtrace Proxy-Wasm filter, in the same run against the same upstream.
+// Target (printed, never asserted): filter ≥ 0.95 × no-filter requests/s.
+//
+// Options: --rounds N (4)  --round-seconds S (6)  --warmup-seconds S (3)  --connections N (8)
+//
+// More rows are more entries in `configurations()` — e.g. "filter + sampling + export" (a
+// collector cluster in `clusters`), "Envoy's own OpenTelemetry tracer" (`hcmExtra.tracing`),
+// "filter with linking" — each gets its own listener on the same proxy.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../core/envoy-binary.ts';
+import { wasmHttpFilter } from '../test/support/envoy.ts';
+import { type BenchConfig, compareThroughEnvoy, formatRows } from './lib/envoy-ab.ts';
+
+const FILTER_WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
+const TARGET_RATIO = 0.95;
+
+/** Inbound W3C context on every request, so the filter exercises extraction and injection. */
+const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+
+function configurations(): BenchConfig[] {
+  return [
+    { name: 'no filter', headers: TRACEPARENT },
+    { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
+  ];
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '4' },
+      'round-seconds': { type: 'string', default: '6' },
+      'warmup-seconds': { type: 'string', default: '3' },
+      connections: { type: 'string', default: '8' },
+    },
+  });
+  const num = (name: keyof typeof values) => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got '${values[name]}'`);
+    return n;
+  };
+  if (!existsSync(FILTER_WASM)) {
+    console.error(`bench:filter: ${FILTER_WASM} is missing. Run \`npm run build:wasm\` (or \`npm run setup\`).`);
+    return 1;
+  }
+  const opts = {
+    rounds: num('rounds'),
+    roundS: num('round-seconds'),
+    warmupS: num('warmup-seconds'),
+    connections: num('connections'),
+  };
+  console.log(
+    `bench:filter — Envoy 1.40, concurrency 1, ${opts.connections} connections, ${opts.rounds} alternating rounds of ${opts.roundS}s after ${opts.warmupS}s warm-up`,
+  );
+  const rows = await compareThroughEnvoy(configurations(), opts);
+  console.log(formatRows(rows));
+  const [base, filter] = rows;
+  if (base && filter) {
+    const ratio = filter.rps / base.rps;
+    console.log(
+      `filter/no-filter throughput ratio: ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `filter CPU cost: ${(filter.cpuUsPerRequest - base.cpuUsPerRequest).toFixed(1)} µs of Envoy CPU per request`,
+    );
+  }
+  const broken = rows.filter((r) => r.non2xx > 0 || r.errors > 0);
+  for (const r of broken) console.error(`bench:filter: "${r.name}" had ${r.non2xx} non-2xx and ${r.errors} errors`);
+  return broken.length ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(`bench:filter: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);
