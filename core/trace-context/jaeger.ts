@@ -51,13 +51,22 @@ export function readUberTraceId(getter: HeaderGetter): Parsed<SpanIds> | null {
 
 /** `uberctx-<key>` headers, in header order, into the shared baggage collector. */
 export function readUberctxBaggage(getter: HeaderGetter, into: BaggageCollector): void {
-  const seen = new Set<string>();
-  for (const name of getter.keys()) {
-    const lower = name.toLowerCase();
-    if (!lower.startsWith(UBERCTX_PREFIX) || seen.has(lower)) continue;
-    seen.add(lower);
-    const key = lower.slice(UBERCTX_PREFIX.length);
-    for (const rawValue of getter.get(lower)) {
+  const names = getter.keys().map((name) => name.toLowerCase());
+  const occurrences = new Map<string, number>();
+  for (const name of names)
+    if (name.startsWith(UBERCTX_PREFIX)) occurrences.set(name, (occurrences.get(name) ?? 0) + 1);
+  const used = new Map<string, number>();
+  for (const name of names) {
+    const count = occurrences.get(name);
+    if (count === undefined) continue;
+    const values = getter.get(name);
+    const nth = used.get(name) ?? 0;
+    used.set(name, nth + 1);
+    // A list of pairs repeats the name once per value: take this occurrence's value so the
+    // order across names is kept. A map-like carrier lists the name once: take all its values.
+    const mine = values.length === count ? values.slice(nth, nth + 1) : nth === 0 ? values : [];
+    const key = name.slice(UBERCTX_PREFIX.length);
+    for (const rawValue of mine) {
       const raw = trimOws(rawValue);
       const value = decodeBaggageValue(raw);
       if (!isBaggageKey(key) || value === null) into.offer(refuse('baggage_invalid_member'), 0);
