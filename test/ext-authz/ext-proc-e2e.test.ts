@@ -7,14 +7,21 @@ import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
 import { startOtlpReceiver } from './support/otlp-receiver.ts';
-import { makeKeys, startServiceProcess, writeConfig } from './support/service.ts';
+import {
+  jsonAccessLog,
+  makeKeys,
+  readAccessLog,
+  startServiceProcess,
+  tempFile,
+  writeConfig,
+} from './support/service.ts';
 
 const INBOUND_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const INBOUND_SPAN = '00f067aa0ba902b7';
 const COOKIE_SECRET = 'cookiesecret-7f3a9c';
 const QUERY_SECRET = 'querysecret-51be2d';
 
-async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}) {
+async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}, hcmExtra: Record<string, unknown> = {}) {
   const keys = await makeKeys();
   const otlp = await startOtlpReceiver(t);
   const upstream = await startUpstream(t, (r) => ({ status: r.url.startsWith('/fail') ? 503 : 200 }));
@@ -42,6 +49,7 @@ async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}) {
       upstreamPorts: [upstream.port],
       httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' })],
       extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      hcmExtra,
     }),
   );
   return { keys, otlp, upstream, svc, envoy, base: `http://127.0.0.1:${listenPort}` };
@@ -132,4 +140,41 @@ test('ext_proc: a GraphQL POST is buffered (mode_override) and its operation nam
   t.is(span.attributes['graphql.operation.name'], 'ListOrders');
   t.is(span.attributes['graphql.operation.type'], 'query');
   t.is(span.attributes['http.request.body.size'], Buffer.byteLength(body));
+});
+
+test('ext_proc mode "metadata" (beside the wasm filter): enrichment arrives as Envoy dynamic metadata, no second span, no header rewrite', async (t) => {
+  const accessLog = tempFile('access.log');
+  const { keys, otlp, upstream, svc, base } = await setup(
+    t,
+    { mode: 'metadata' },
+    {
+      access_log: [
+        jsonAccessLog(accessLog, {
+          path: '%REQ(:PATH)%',
+          user: '%DYNAMIC_METADATA(meshtrace:enduser.id)%',
+          tenant: '%DYNAMIC_METADATA(meshtrace:http.request.header.x-tenant)%',
+          status: '%DYNAMIC_METADATA(meshtrace:http.response.status_code)%',
+          query: '%DYNAMIC_METADATA(meshtrace:url.query)%',
+        }),
+      ],
+    },
+  );
+  const jwt = await keys.sign({ sub: 'carol' });
+  const inbound = `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`;
+  const res = await fetch(`${base}/meta?token=${QUERY_SECRET}`, {
+    headers: { authorization: `Bearer ${jwt}`, 'x-tenant': 'initech', traceparent: inbound },
+  });
+  t.is(res.status, 200);
+  t.is(upstream.received[0]?.headers.traceparent, inbound, 'the service leaves trace headers to the filter');
+  const line = await waitFor('the access log line', () => readAccessLog(accessLog)[0], 10000);
+  t.is(line.user, 'carol', JSON.stringify(line));
+  t.deepEqual(line.tenant, ['initech']);
+  t.is(line.status, 200);
+  t.is(line.query, 'token=REDACTED');
+  const metadata = JSON.stringify({ ...line, path: '' });
+  t.false(metadata.includes(QUERY_SECRET) || metadata.includes(jwt), 'metadata holds no secret');
+  // No span of its own: ten export intervals (scheduledDelayMs 50) passed, nothing exported.
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(otlp.spans.length, 0);
+  t.regex(svc.output(), /"mode":"metadata"/);
 });
