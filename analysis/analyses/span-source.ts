@@ -129,3 +129,24 @@ export class FileSpanSource implements SpanSource {
     return { spans, problems };
   }
 }
+
+/** Spans held in memory (an embedding application, or a test feeding the alert engine). */
+export class MemorySpanSource implements SpanSource {
+  private spans: Span[] = [];
+
+  describe(): string {
+    return `${this.spans.length} spans in memory`;
+  }
+
+  replace(spans: readonly Span[]): void {
+    this.spans = [...spans];
+  }
+
+  add(spans: readonly Span[]): void {
+    this.spans.push(...spans);
+  }
+
+  async readSpans(query: SpanQuery = {}): Promise<SpanBatch> {
+    return { spans: this.spans.filter((s) => matches(s, query)), problems: [] };
+  }
+}
