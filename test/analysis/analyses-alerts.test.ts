@@ -5,7 +5,7 @@ import { AlertConfigError, parseAlertRules } from '../../analysis/analyses/alert
 import type { AlertNotification } from '../../analysis/analyses/alerts/webhook.ts';
 import { MemorySpanSource } from '../../analysis/analyses/span-source.ts';
 import type { Span } from '../../analysis/model.ts';
-import { waitFor } from '../support/process.ts';
+import { type Teardown, waitFor } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
 
 let idSeq = 0;
@@ -137,7 +137,7 @@ test('alert rules: defaults and units are applied', (t) => {
   t.deepEqual([p95.above, p95.percentile, p95.windowUs], [200_000, 95, 60e6]);
 });
 
-async function webhookReceiver(t: Parameters<Parameters<typeof test>[1]>[0], status = () => 200) {
+async function webhookReceiver(t: Teardown, status = () => 200) {
   const up = await startUpstream(t, () => ({ status: status() }));
   const received = () =>
     up.received
