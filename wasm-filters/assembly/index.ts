@@ -1,21 +1,11 @@
-// Entry of the meshtrace trace filter (.wasm loaded by envoy.filters.http.wasm).
-export * from './abi/dispatcher';
+// Entry of the meshtrace trace filter (wasm-filters/build/meshtrace-filter.wasm), loaded by
+// Envoy's envoy.filters.http.wasm. Exports come from the dispatcher; the root context type is
+// registered here and runs when the host calls _initialize.
 import './abi/abort';
+import { RootContext } from './abi/context';
 import { setRootContextFactory } from './abi/registry';
-import { HeaderMapType } from './abi/enums';
-import { HttpContext, RootContext } from './abi/context';
-import { replaceHeaderMapValue } from './abi/hostcalls';
-import { FilterHeadersStatus } from './abi/enums';
+import { TraceRoot } from './filter/trace-filter';
 
-class Probe extends HttpContext {
-  onRequestHeaders(n: u32, eos: bool): FilterHeadersStatus {
-    replaceHeaderMapValue(HeaderMapType.RequestHeaders, 'x-meshtrace', '1');
-    return FilterHeadersStatus.Continue;
-  }
-}
-class ProbeRoot extends RootContext {
-  newHttpContext(id: u32): HttpContext | null {
-    return new Probe(id, this);
-  }
-}
-setRootContextFactory((id: u32): RootContext => new ProbeRoot(id));
+export * from './abi/dispatcher';
+
+setRootContextFactory((id: u32): RootContext => new TraceRoot(id));

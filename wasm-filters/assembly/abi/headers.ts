@@ -29,7 +29,7 @@ export function decodeHeaderMap(ptr: usize, size: usize): HeaderPairs {
   if (size < 4) return out;
   const count = load<u32>(ptr) as usize;
   // A count that cannot fit the buffer means a corrupt map: return what is safe (nothing).
-  if (4 + count * 8 > size) return out;
+  if ((4 as u64) + (count as u64) * 8 > (size as u64)) return out;
   let data = ptr + 4 + count * 8;
   const end = ptr + size;
   for (let i: usize = 0; i < count; i++) {

@@ -88,11 +88,19 @@ export function parseHex(s: string): u32 {
   return v;
 }
 
-/** Lower-cases ASCII letters only. */
+/** Lower-cases ASCII letters only (String#toLowerCase would pull in Unicode case tables). */
 export function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
+  let i = 0;
+  while (i < s.length) {
     const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+    if (c >= 0x41 && c <= 0x5a) break;
+    i++;
   }
-  return s;
+  if (i == s.length) return s;
+  let out = s.substring(0, i);
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
+  }
+  return out;
 }

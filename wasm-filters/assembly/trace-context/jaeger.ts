@@ -1,12 +1,22 @@
 // Jaeger propagation: `uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}` (also
 // url-encoded, ":" as %3A) and `uberctx-{key}` baggage headers. Ids are 1–32 / 1–16 hex digits
 // in either case (Jaeger clients write both), normalised to padded lowercase.
-import { isAnyHex, isZeros, leftPad, parseHex, trimOws } from './chars';
+import { asciiLower, isAnyHex, isZeros, leftPad, parseHex, trimOws } from './chars';
 import { ExtractResult, Sampled, TraceContext } from './context';
 
+/** Undoes url-encoding of the separators only ("%3A" / "%3a" → ":"). */
 function decodeColons(value: string): string {
   if (value.indexOf('%') < 0) return value;
-  return value.replaceAll('%3A', ':').replaceAll('%3a', ':');
+  let out = '';
+  let start = 0;
+  for (let i = 0; i + 2 < value.length; i++) {
+    if (value.charCodeAt(i) == 0x25 && value.charCodeAt(i + 1) == 0x33 && (value.charCodeAt(i + 2) | 0x20) == 0x61) {
+      out += value.substring(start, i) + ':';
+      start = i + 3;
+      i += 2;
+    }
+  }
+  return out + value.substring(start);
 }
 
 function validId(id: string, max: i32): bool {
@@ -34,8 +44,8 @@ export function extractJaeger(value: string, result: ExtractResult): bool {
   }
   const flags = parseHex(f);
   const ctx = new TraceContext();
-  ctx.traceId = leftPad(parts[0].toLowerCase(), 32);
-  ctx.spanId = leftPad(parts[1].toLowerCase(), 16);
+  ctx.traceId = leftPad(asciiLower(parts[0]), 32);
+  ctx.spanId = leftPad(asciiLower(parts[1]), 16);
   ctx.debug = (flags & 2) != 0;
   ctx.sampled = (flags & 1) != 0 || ctx.debug ? Sampled.Yes : Sampled.No;
   result.context = ctx;
@@ -46,5 +56,5 @@ export function formatUberTraceId(ctx: TraceContext): string {
   let flags: u32 = 0;
   if (ctx.sampled == Sampled.Yes || ctx.debug) flags |= 1;
   if (ctx.debug) flags |= 2;
-  return ctx.traceId + ':' + ctx.spanId + ':0:' + flags.toString(16);
+  return ctx.traceId + ':' + ctx.spanId + ':0:' + String.fromCharCode(0x30 + flags);
 }

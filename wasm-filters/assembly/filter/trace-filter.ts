@@ -1,0 +1,114 @@
+// The trace filter. Per request:
+//   1. read all request headers at once (get_header_map_pairs shows duplicates);
+//   2. extract a context with the configured inbound formats, in order — or start a trace;
+//   3. draw the proxy's own span id;
+//   4. remove every stale propagation header, inject the configured outbound formats with the
+//      proxy's span as the parent;
+//   5. on the response, add `traceresponse` (W3C Trace Context Level 2) when configured.
+// Tracing never fails a request: a bad header only changes which context is used, and
+// every hook returns Continue.
+import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/enums';
+import { HttpContext, RootContext } from '../abi/context';
+import { getBufferBytes, getHeaderMapPairs, log, removeHeaderMapValue, replaceHeaderMapValue } from '../abi/hostcalls';
+import { HeaderPairs } from '../abi/headers';
+import { asciiLower } from '../trace-context/chars';
+import { Sampled, TraceContext } from '../trace-context/context';
+import { extract } from '../trace-context/extract';
+import { PROPAGATION_HEADERS } from '../trace-context/formats';
+import { inject } from '../trace-context/inject';
+import { formatTraceparent } from '../trace-context/w3c';
+import { FilterConfig, readConfig } from './config';
+import { newSpanId, newTraceId } from './ids';
+import { FilterMetrics } from './metrics';
+
+let metrics: FilterMetrics | null = null;
+
+function sharedMetrics(): FilterMetrics {
+  if (metrics === null) metrics = new FilterMetrics();
+  return metrics as FilterMetrics;
+}
+
+export class TraceRoot extends RootContext {
+  config: FilterConfig = new FilterConfig();
+
+  onConfigure(configSize: u32): bool {
+    const bytes = configSize > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, configSize) : null;
+    const text = bytes === null ? '' : String.UTF8.decode(bytes);
+    const result = readConfig(text);
+    if (result.config === null) {
+      log(LogLevel.Error, `meshtrace: config: ${result.error}`);
+      return false;
+    }
+    this.config = result.config as FilterConfig;
+    sharedMetrics();
+    log(LogLevel.Info, `meshtrace: configured ${this.config.describe()}`);
+    return true;
+  }
+
+  newHttpContext(id: u32): HttpContext | null {
+    return new TraceStream(id, this);
+  }
+}
+
+/** Removes each propagation header present (one host call per distinct name). */
+function removeStale(headers: HeaderPairs): void {
+  const removed: string[] = [];
+  for (let i = 0; i < headers.length; i++) {
+    const name = asciiLower(headers.names[i]);
+    if (PROPAGATION_HEADERS.includes(name) && !removed.includes(name)) {
+      removeHeaderMapValue(HeaderMapType.RequestHeaders, name);
+      removed.push(name);
+    }
+  }
+}
+
+export class TraceStream extends HttpContext {
+  /** The context sent upstream (the proxy's span as parent); null until request headers. */
+  private outgoing: TraceContext | null = null;
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const config = (this.root as TraceRoot).config;
+    const m = sharedMetrics();
+    m.inc(m.requests);
+    const headers = getHeaderMapPairs(HeaderMapType.RequestHeaders);
+    const result = extract(headers, config.inbound);
+    for (let i = 0; i < result.reasons.length; i++) m.invalidContext(result.reasons[i]);
+
+    let ctx: TraceContext;
+    if (result.valid) {
+      ctx = result.context;
+      m.inc(m.contextsContinued);
+    } else {
+      ctx = new TraceContext();
+      ctx.traceId = newTraceId();
+      // Our ids are random, so the Level 2 random flag holds. A lone B3 sampling state is a
+      // caller's decision without a context: honour it; otherwise record (no sampler yet).
+      ctx.random = true;
+      ctx.sampled = result.orphanSampled == Sampled.Unset ? Sampled.Yes : result.orphanSampled;
+      ctx.debug = result.orphanDebug;
+      m.inc(m.tracesStarted);
+    }
+    const out = ctx.withSpanId(newSpanId());
+    // Baggage headers (baggage, uberctx-*) are application data: they pass through untouched,
+    // so the injected set carries none (no duplicates, no re-encoding).
+    out.baggageKeys = [];
+    out.baggageValues = [];
+    this.outgoing = out;
+
+    removeStale(headers);
+    const injected = inject(out, config.outbound);
+    for (let i = 0; i < injected.length; i++) {
+      replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.names[i], injected.values[i]);
+    }
+    return FilterHeadersStatus.Continue;
+  }
+
+  onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    const out = this.outgoing;
+    if (out !== null && (this.root as TraceRoot).config.traceresponse) {
+      // traceresponse has the traceparent shape; its span is the proxy's (the server side here).
+      replaceHeaderMapValue(HeaderMapType.ResponseHeaders, 'traceresponse', formatTraceparent(out));
+    }
+    return FilterHeadersStatus.Continue;
+  }
+}
