@@ -1,0 +1,95 @@
+// Holds the ended spans of one request until its local root span (the hop's server span) ends,
+// then forwards all of them or none, by the root's final sampling decision — the decision is
+// made at response time (error / latency bias), after the child CLIENT spans have ended.
+//
+//   server span ──────────────────────────────────────────────┤ end: kept_by? → forward all
+//     attempt 1 ──────┤ (held)                                       else → drop all, count
+//     attempt 2            ─────────────┤ (held)
+//
+// This is a per-request buffer, bounded by `maxChildren` per root and `maxRoots` roots in
+// flight; spans past either bound are dropped and counted — tracing never grows memory freely.
+import { type Context, trace } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/** Attribute the host sets on the root span when its final decision keeps it. */
+export const KEPT_BY = 'meshtrace.sampling.kept_by';
+
+export interface DecisionCounters {
+  kept: number;
+  discarded: number;
+  overflow: number;
+}
+
+export class DeferredDecisionProcessor implements SpanProcessor {
+  private readonly rootOf = new Map<string, string>();
+  private readonly held = new Map<string, ReadableSpan[]>();
+  /** Recently decided roots, for children that end after their root (bounded FIFO). */
+  private readonly decided = new Map<string, boolean>();
+  readonly counters: DecisionCounters = { kept: 0, discarded: 0, overflow: 0 };
+
+  constructor(
+    private readonly next: SpanProcessor,
+    private readonly maxChildren = 128,
+    private readonly maxRoots = 10000,
+  ) {}
+
+  onStart(span: Span, parentContext: Context): void {
+    const id = span.spanContext().spanId;
+    const parent = trace.getSpanContext(parentContext);
+    const parentRoot = parent && !parent.isRemote ? this.rootOf.get(parent.spanId) : undefined;
+    if (parentRoot !== undefined) {
+      this.rootOf.set(id, parentRoot);
+    } else if (this.rootOf.size < this.maxRoots * 4) {
+      this.rootOf.set(id, id);
+      this.held.set(id, []);
+    }
+    // Past the bound the span is untracked and decided alone at its end.
+  }
+
+  onEnd(span: ReadableSpan): void {
+    const id = span.spanContext().spanId;
+    const root = this.rootOf.get(id);
+    this.rootOf.delete(id);
+    if (root === undefined || root === id) {
+      const kept = span.attributes[KEPT_BY] !== undefined;
+      const batch = [...(this.held.get(id) ?? []), span];
+      this.held.delete(id);
+      this.remember(id, kept);
+      if (kept) {
+        this.counters.kept += batch.length;
+        for (const s of batch) this.next.onEnd(s);
+      } else {
+        this.counters.discarded += batch.length;
+      }
+      return;
+    }
+    const buffer = this.held.get(root);
+    if (buffer === undefined) {
+      // Root already ended: follow its decision if still remembered.
+      if (this.decided.get(root)) {
+        this.counters.kept++;
+        this.next.onEnd(span);
+      } else this.counters.discarded++;
+    } else if (buffer.length >= this.maxChildren) {
+      this.counters.overflow++;
+    } else {
+      buffer.push(span);
+    }
+  }
+
+  private remember(root: string, kept: boolean): void {
+    this.decided.set(root, kept);
+    if (this.decided.size > 1024) {
+      const oldest = this.decided.keys().next().value;
+      if (oldest !== undefined) this.decided.delete(oldest);
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
+}

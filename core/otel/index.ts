@@ -1,0 +1,2 @@
+export { KEPT_BY } from './deferred-decision-processor.ts';
+export { startTracing, type Tracing, type TracingOptions, withSpanTraceState } from './tracing.ts';

@@ -1,0 +1,131 @@
+// Shared OpenTelemetry SDK setup for the Node parts (gateway plugins, ext_proc service):
+//
+//   span end ─→ DeferredDecisionProcessor (per-request hold, final sampling decision)
+//            ─→ BoundedAdmission (≤ max_queue_size spans in flight, else counted drop)
+//            ─→ BatchSpanProcessor (bounded queue, timer + batch-size flush)
+//            ─→ CountingExporter ─→ OTLP/HTTP protobuf exporter → `otlp_url`
+//
+// The SDK sampler always records (the decision is ours, made at response time); the head
+// decision's tracestate (ot=th) is handed to the SDK through the context so the span carries it.
+import {
+  type Context,
+  createContextKey,
+  createTraceState,
+  type Link,
+  type SpanKind,
+  type Attributes,
+  type Tracer,
+  TraceState,
+} from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type IdGenerator,
+  RandomIdGenerator,
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
+} from '@opentelemetry/sdk-trace-base';
+import { BoundedAdmission, CountingExporter, type ExportCounters } from './counting-exporter.ts';
+import { type DecisionCounters, DeferredDecisionProcessor } from './deferred-decision-processor.ts';
+
+export interface TracingOptions {
+  serviceName: string;
+  /** OTLP/HTTP traces endpoint, e.g. http://127.0.0.1:4318/v1/traces. */
+  otlpUrl: string;
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMs?: number;
+  exportTimeoutMs?: number;
+}
+
+export interface Tracing {
+  tracer: Tracer;
+  /**
+   * The trace id the next root span started (synchronously, right after) will get. A head
+   * sampler decides from the trace id before the span exists, so the id is chosen first.
+   */
+  presetTraceId(traceId: string): void;
+  provider: BasicTracerProvider;
+  counters(): { decisions: DecisionCounters; export: ExportCounters };
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+const TRACESTATE_KEY = createContextKey('meshtrace.head-tracestate');
+
+/** Returns `ctx` carrying the W3C tracestate the next span started in it should record. */
+export function withSpanTraceState(ctx: Context, tracestate: string): Context {
+  return ctx.setValue(TRACESTATE_KEY, tracestate);
+}
+
+class RecordAllSampler implements Sampler {
+  shouldSample(
+    ctx: Context,
+    _traceId: string,
+    _name: string,
+    _kind: SpanKind,
+    _attrs: Attributes,
+    _links: Link[],
+  ): SamplingResult {
+    const ts = ctx.getValue(TRACESTATE_KEY);
+    if (typeof ts === 'string') {
+      return { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: createTraceState(ts) };
+    }
+    return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+  }
+
+  toString(): string {
+    return 'RecordAllSampler{decision deferred to meshtrace}';
+  }
+}
+
+/** Random ids, except a root's trace id when one was preset for the very next span. */
+class PresetIdGenerator implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  next: string | null = null;
+
+  generateTraceId(): string {
+    const id = this.next;
+    this.next = null;
+    return id ?? this.random.generateTraceId();
+  }
+
+  generateSpanId(): string {
+    return this.random.generateSpanId();
+  }
+}
+
+export function startTracing(o: TracingOptions): Tracing {
+  const ids = new PresetIdGenerator();
+  const maxQueueSize = o.maxQueueSize ?? 2048;
+  const exporter = new CountingExporter(
+    new OTLPTraceExporter({ url: o.otlpUrl, timeoutMillis: o.exportTimeoutMs ?? 10000 }),
+  );
+  const batch = new BatchSpanProcessor(exporter, {
+    maxQueueSize,
+    maxExportBatchSize: Math.min(o.maxExportBatchSize ?? 512, maxQueueSize),
+    scheduledDelayMillis: o.scheduledDelayMs ?? 1000,
+    exportTimeoutMillis: o.exportTimeoutMs ?? 10000,
+  });
+  const decisions = new DeferredDecisionProcessor(new BoundedAdmission(batch, exporter, maxQueueSize));
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': o.serviceName }),
+    sampler: new RecordAllSampler(),
+    idGenerator: ids,
+    spanProcessors: [decisions],
+    spanLimits: { attributeCountLimit: 64, attributeValueLengthLimit: 1024, linkCountLimit: 8, eventCountLimit: 32 },
+  });
+  return {
+    tracer: provider.getTracer('meshtrace'),
+    presetTraceId: (id) => {
+      ids.next = id;
+    },
+    provider,
+    counters: () => ({ decisions: { ...decisions.counters }, export: { ...exporter.counters } }),
+    forceFlush: () => provider.forceFlush(),
+    shutdown: () => provider.shutdown(),
+  };
+}

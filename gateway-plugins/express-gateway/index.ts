@@ -1,0 +1,107 @@
+// express-gateway plugin manifest (plugin engine 1.2.0: `version`, `policies`, `schema`,
+// `init(ctx)`), loaded by express-gateway with `require(plugins.<name>.package)`.
+//
+// It registers two policies:
+//   meshtrace     – joins the trace: SERVER span, sampling, outbound headers, traceresponse.
+//                   Put it first in a pipeline, before auth and the proxy.
+//   meshtrace-lb  – terminal proxy stage: round-robin / least-pending over several endpoints
+//                   with retries and failover, one CLIENT span per attempt.
+//
+// Settings are validated here (express-gateway only logs a plugin's failure to load and starts
+// anyway); when they are wrong both policies are still registered but refuse to build, so a
+// pipeline that uses them stops the gateway at start with the field named.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ConfigError } from '../../core/sampling/index.ts';
+import { LoadBalancer, parseLoadBalancerConfig } from '../shared/load-balancer.ts';
+import { GatewayTracer, type RequestInfo } from '../shared/request-trace.ts';
+import { parseGatewaySettings } from '../shared/settings.ts';
+import type { EgContext, EgPluginContext, EgRequest } from './eg-types.ts';
+
+export const version = '1.2.0';
+export const policies = ['meshtrace', 'meshtrace-lb'];
+
+// Loose on purpose: express-gateway's own validator (ajv 6, coercing) would report
+// `data.x should be …`; ours names the field the way the user wrote it.
+export const schema = {
+  $id: 'https://meshtrace.dev/schemas/express-gateway-plugin.json',
+  type: 'object',
+};
+
+const PLUGIN = 'plugins.meshtrace';
+
+let active: GatewayTracer | null = null;
+
+/** The tracer of the loaded plugin (for flushing at shutdown and reading counters). */
+export function activeTracer(): GatewayTracer | null {
+  return active;
+}
+
+function refuse(message: string) {
+  return () => {
+    throw new Error(`meshtrace: invalid configuration\n${message}`);
+  };
+}
+
+function routeOf(api: EgContext['apiEndpoint']): string | undefined {
+  if (!api) return undefined;
+  const paths = api.paths ?? api.path;
+  if (typeof paths === 'string') return paths;
+  if (Array.isArray(paths) && paths.length === 1) return String(paths[0]);
+  return api.pathRegex ?? undefined;
+}
+
+export function init(ctx: EgPluginContext): void {
+  let tracer: GatewayTracer | null = null;
+  let settingsError: string | null = null;
+  try {
+    tracer = new GatewayTracer(parseGatewaySettings(ctx.settings, PLUGIN));
+    active = tracer;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    settingsError = err.message;
+    ctx.logger?.error?.(`meshtrace: invalid configuration\n${settingsError}`);
+  }
+
+  ctx.registerPolicy({
+    name: 'meshtrace',
+    schema: { $id: 'https://meshtrace.dev/schemas/express-gateway-policy-meshtrace.json', type: 'object' },
+    policy:
+      tracer === null
+        ? refuse(settingsError ?? '')
+        : (params: Record<string, unknown>) => {
+            const route = typeof params['route'] === 'string' ? params['route'] : undefined;
+            const t = tracer;
+            return (req: EgRequest, res: ServerResponse, next: () => void) => {
+              const eg = req.egContext;
+              const info: RequestInfo = {
+                consumer: () => (req.user?.id ? { id: String(req.user.id), type: req.user.type } : undefined),
+              };
+              const r = route ?? routeOf(eg?.apiEndpoint);
+              if (r) info.route = r;
+              if (eg?.apiEndpoint?.apiEndpointName) info.apiEndpoint = eg.apiEndpoint.apiEndpointName;
+              t.begin(req as IncomingMessage, res, info);
+              next();
+            };
+          },
+  });
+
+  ctx.registerPolicy({
+    name: 'meshtrace-lb',
+    schema: { $id: 'https://meshtrace.dev/schemas/express-gateway-policy-meshtrace-lb.json', type: 'object' },
+    policy:
+      settingsError !== null
+        ? refuse(settingsError)
+        : (params: Record<string, unknown>) => {
+            // express-gateway mixes its ActionParams helpers into the action object: keep own data keys.
+            const own = Object.fromEntries(Object.entries(params).filter(([, v]) => typeof v !== 'function'));
+            let lb: LoadBalancer;
+            try {
+              lb = new LoadBalancer(parseLoadBalancerConfig(own, 'meshtrace-lb.action'));
+            } catch (err) {
+              if (err instanceof ConfigError) throw new Error(`meshtrace: invalid configuration\n${err.message}`);
+              throw err;
+            }
+            return (req: EgRequest, res: ServerResponse) => lb.handle(req as IncomingMessage, res);
+          },
+  });
+}
