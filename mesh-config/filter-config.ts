@@ -1,7 +1,9 @@
 // meshtrace.yaml → the JSON configuration of the meshtrace Proxy-Wasm filter (the same object
 // becomes WasmPlugin.spec.pluginConfig in Istio and the Wasm filter's `configuration` string in
-// a plain Envoy bootstrap). Shape documented in wasm-filters/README.md; the sampling, trust,
-// enrichment and export sections follow the filter's later config sections.
+// a plain Envoy bootstrap). The filter refuses unknown keys at on_configure (a typo must not
+// fall back to a default — wasm-filters/assembly/filter/config.ts), so only the sections it
+// reads today are emitted; FILTER_PENDING_SECTIONS lists the meshtrace.yaml sections that are
+// validated here and will be passed on as the filter learns them.
 import type { MeshtraceConfig } from './types.ts';
 
 /** inbound: the proxy sits in front of the service (server spans); outbound: before its calls. */
@@ -12,35 +14,17 @@ export interface FilterConfig {
   direction: Direction;
   propagation: { inbound: string[]; outbound: string[] };
   traceresponse: boolean;
-  /** core/sampling's section as written in meshtrace.yaml (the filter mirrors that schema). */
-  sampling: Record<string, unknown>;
-  trust: { incoming: string; boundaries: { cidrs: string[]; incoming: string }[] };
-  enrichment: {
-    resource: Record<string, string>;
-    request_headers: { header: string; attribute: string }[];
-    max_attribute_length: number;
-  };
-  export?: { endpoint: string; protocol: string; timeout_ms: number; max_queue: number };
 }
+
+/** meshtrace.yaml sections the filter does not read yet (they reach ext_proc and Istio). */
+export const FILTER_PENDING_SECTIONS = ['sampling', 'trust', 'enrichment', 'collector'] as const;
 
 /** The filter's config for one service and direction (inputs are copied, never shared). */
 export function filterConfig(cfg: MeshtraceConfig, serviceName: string, direction: Direction): FilterConfig {
-  const out: FilterConfig = {
+  return {
     service_name: serviceName,
     direction,
     propagation: { inbound: [...cfg.propagation.inbound], outbound: [...cfg.propagation.outbound] },
     traceresponse: cfg.propagation.traceresponse,
-    sampling: structuredClone(cfg.sampling),
-    trust: {
-      incoming: cfg.trust.incoming,
-      boundaries: cfg.trust.boundaries.map((b) => ({ cidrs: [...b.cidrs], incoming: b.incoming })),
-    },
-    enrichment: {
-      resource: { ...cfg.enrichment.resource },
-      request_headers: cfg.enrichment.request_headers.map((h) => ({ ...h })),
-      max_attribute_length: cfg.enrichment.max_attribute_length,
-    },
   };
-  if (cfg.collector) out.export = { ...cfg.collector };
-  return out;
 }

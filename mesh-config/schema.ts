@@ -13,7 +13,8 @@ const hostPort = {
   pattern: '^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):[0-9]{1,5}$',
 } as const;
 const dnsLabel = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } as const;
-const format = { enum: ['tracecontext', 'b3', 'b3multi', 'jaeger'] } as const;
+// Names as the filter reads them (wasm-filters/assembly/trace-context/formats.ts).
+const format = { enum: ['w3c', 'b3', 'b3multi', 'jaeger'] } as const;
 const labelMap = {
   type: 'object',
   propertyNames: { pattern: '^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$', maxLength: 317 },
@@ -34,8 +35,8 @@ export const meshtraceSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        inbound: { type: 'array', items: format, minItems: 1, uniqueItems: true, default: ['tracecontext', 'b3'] },
-        outbound: { type: 'array', items: format, minItems: 1, uniqueItems: true, default: ['tracecontext'] },
+        inbound: { type: 'array', items: format, minItems: 1, uniqueItems: true, default: ['w3c', 'b3', 'b3multi'] },
+        outbound: { type: 'array', items: format, minItems: 1, uniqueItems: true, default: ['w3c'] },
         traceresponse: { type: 'boolean', default: true },
       },
     },
@@ -140,7 +141,7 @@ export const meshtraceSchema = {
         priority: { type: 'integer', minimum: -2147483648, maximum: 2147483647, default: 1000 },
         fail_strategy: { enum: ['FAIL_OPEN', 'FAIL_CLOSE'], default: 'FAIL_OPEN' },
         image_pull_policy: { enum: ['IfNotPresent', 'Always'], default: 'IfNotPresent' },
-        local_file: { type: 'string', minLength: 1, default: 'wasm-filters/build/meshtrace.wasm' },
+        local_file: { type: 'string', minLength: 1, default: 'wasm-filters/build/meshtrace-filter.wasm' },
       },
     },
     istio: {

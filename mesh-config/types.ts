@@ -1,6 +1,6 @@
 // The shape of a validated meshtrace.yaml after defaults are filled in (see schema.ts).
 
-export type PropagationFormat = 'tracecontext' | 'b3' | 'b3multi' | 'jaeger';
+export type PropagationFormat = 'w3c' | 'b3' | 'b3multi' | 'jaeger';
 export type IncomingPolicy = 'trust' | 'restart' | 'link';
 
 export interface ServiceConfig {

@@ -5,7 +5,9 @@
 //   sidecar:  client ──▶ [inbound  :inbound_port ] ──▶ app (services[].address)
 //             app    ──▶ [outbound :listen_port  ] ──▶ dependency's sidecar inbound (or address)
 //   gateway:  client ──▶ [edge :gateway.port, ext_proc?, prefix routes] ──▶ service sidecars
-//   lb:       client ──▶ [lb :load_balancer.port, retries] ──▶ upstreams[0..n], one attempt each
+//   lb:       client ──▶ [lb :load_balancer.port, retries] ──▶ upstreams[0..n]
+//             the listener's filter makes the LB's server span; the cluster's upstream filter
+//             runs per attempt, so attempt k gets its own span (and traceparent parent id).
 import { type Direction, filterConfig } from '../filter-config.ts';
 import { type MeshtraceConfig, type ServiceConfig, splitHostPort } from '../types.ts';
 import {
@@ -16,6 +18,7 @@ import {
   listener,
   routerFilter,
   traceIdsToMetadataFilter,
+  upstreamFilters,
   wasmFilter,
 } from './common.ts';
 import { extServiceFilter, grpcCluster } from './ext-service.ts';
@@ -178,10 +181,13 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
     ],
     host_selection_retry_max_attempts: String(Math.max(3, lb.upstreams.length)),
   };
+  const perAttempt = opts.wasmFile
+    ? upstreamFilters([wasmFilter(opts.wasmFile, filterConfig(cfg, lb.name, 'outbound'), 'meshtrace-attempt')])
+    : {};
   const upstreamCluster = cluster(
     lb.name,
     lb.upstreams.map((u) => splitHostPort(u)),
-    { lb_policy: lb.policy },
+    { lb_policy: lb.policy, ...perAttempt },
   );
   const listeners = [
     listener('lb', bind, lb.port, [

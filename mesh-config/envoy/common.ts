@@ -6,13 +6,17 @@ export const HCM_TYPE =
   'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
 /** Wasm filter. All listeners share one VM (same vm_id and code) — one copy of the module. */
-export function wasmFilter(wasmFile: string, config: FilterConfig): Record<string, unknown> {
+export function wasmFilter(
+  wasmFile: string,
+  config: FilterConfig,
+  name = `meshtrace-${config.direction}`,
+): Record<string, unknown> {
   return {
     name: 'envoy.filters.http.wasm',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm',
       config: {
-        name: `meshtrace-${config.direction}`,
+        name,
         root_id: 'meshtrace',
         configuration: { '@type': 'type.googleapis.com/google.protobuf.StringValue', value: JSON.stringify(config) },
         // A broken module must not take traffic down (fail open): Envoy then skips the filter.
@@ -99,14 +103,21 @@ export function accessLog(
 }
 
 /**
- * One line per upstream attempt (router `upstream_log`): which host, what it answered and the
- * traceparent that attempt carried — the per-attempt record a retried request leaves.
+ * One line per upstream attempt (router `upstream_log`): which host, what it answered, the
+ * attempt number and the traceparent that attempt carried (trace id and the attempt's own
+ * span id). In an upstream log REQ() reads the headers as sent on that attempt, after the
+ * per-attempt filters; the downstream dynamic metadata is not visible there.
  */
 export function attemptLog(path: string | undefined, role: string): Record<string, unknown> {
-  return accessLog(path, `${role}-attempt`, {
+  const log = accessLog(path, `${role}-attempt`, {
+    attempt: '%REQ(X-ENVOY-ATTEMPT-COUNT)%',
     traceparent: '%REQ(TRACEPARENT)%',
-    attempt: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%',
   });
+  const fields = (log.typed_config as { log_format: { json_format: Record<string, string> } }).log_format.json_format;
+  delete fields.trace_id;
+  delete fields.span_id;
+  delete fields.attempts;
+  return log;
 }
 
 export function routerFilter(upstreamLog?: Record<string, unknown>): Record<string, unknown> {
@@ -169,5 +180,30 @@ export function cluster(
       ],
     },
     ...extra,
+  };
+}
+
+/**
+ * Cluster-level upstream HTTP filters: they run once per upstream attempt (retries included),
+ * after the router picked the host. The meshtrace filter here (direction outbound) gives each
+ * attempt its own span id under the proxy's span. `upstream_codec` must be last.
+ */
+export function upstreamFilters(filters: unknown[]): Record<string, unknown> {
+  return {
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        explicit_http_config: { http_protocol_options: {} },
+        http_filters: [
+          ...filters,
+          {
+            name: 'envoy.filters.http.upstream_codec',
+            typed_config: {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec',
+            },
+          },
+        ],
+      },
+    },
   };
 }

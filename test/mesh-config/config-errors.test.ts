@@ -62,9 +62,9 @@ const cases: { name: string; edit: (d: Doc) => void; error: string }[] = [
   {
     name: 'unknown propagation format',
     edit: (d) => {
-      d.propagation = { inbound: ['tracecontext', 'xray'] };
+      d.propagation = { inbound: ['w3c', 'xray'] };
     },
-    error: 'meshtrace.yaml: propagation.inbound[1]: must be one of "tracecontext", "b3", "b3multi", "jaeger"',
+    error: 'meshtrace.yaml: propagation.inbound[1]: must be one of "w3c", "b3", "b3multi", "jaeger"',
   },
   {
     name: 'duplicate propagation format',
@@ -232,7 +232,7 @@ for (const c of cases) {
 test('the base document of the table is valid (so each case fails for its own edit)', (t) => {
   const cfg = parseConfig(base());
   t.is(cfg.services.length, 2);
-  t.deepEqual(cfg.propagation.outbound, ['tracecontext'], 'defaults filled in');
+  t.deepEqual(cfg.propagation.outbound, ['w3c'], 'defaults filled in');
   t.deepEqual(cfg.services[0]?.labels, { app: 'web' }, 'selector defaults to app=<name>');
 });
 

@@ -1,0 +1,99 @@
+// The load-balancer bootstrap from mesh-config under the real Envoy 1.40, with the real
+// meshtrace filter: the first upstream always fails (503), the retry reaches the second.
+// One trace must show both attempts — same trace id on each upstream request, a distinct span
+// id per attempt (the per-attempt upstream filter), attempt numbers 1 and 2, and the access
+// logs (one line per attempt plus the downstream line) carrying trace id and span id.
+// Fails (never skips) when Envoy or the built filter is missing.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import test from 'ava';
+import { loadBalancerBootstrap, parseConfig } from '../../mesh-config/index.ts';
+import { startEnvoy } from '../support/envoy.ts';
+import { freePort } from '../support/ports.ts';
+import { startUpstream } from '../support/upstream.ts';
+
+const WASM = resolve('wasm-filters/build/meshtrace-filter.wasm');
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
+
+interface LogLine {
+  role: string;
+  path: string;
+  attempt?: string;
+  trace_id: string | null;
+  span_id: string | null;
+  upstream_host: string | null;
+  status: number | string;
+  attempts?: number | string;
+  traceparent?: string | null;
+}
+
+function logLines(output: string): LogLine[] {
+  return output
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogLine);
+}
+
+test('a retried request shows both attempts in one trace', async (t) => {
+  t.true(existsSync(WASM), `${WASM} missing — run \`npm run build:wasm\``);
+  const failing = await startUpstream(t, () => ({ status: 503, body: 'down' }));
+  const healthy = await startUpstream(t, () => ({ status: 200, body: 'ok' }));
+  const port = await freePort();
+  const cfg = parseConfig({
+    version: 1,
+    load_balancer: {
+      port,
+      // Listed first and round-robin: request 1 or 2 starts on the failing host.
+      upstreams: [`127.0.0.1:${failing.port}`, `127.0.0.1:${healthy.port}`],
+      retries: { attempts: 2, retry_on: ['5xx'] },
+    },
+  });
+  const envoy = await startEnvoy(t, loadBalancerBootstrap(cfg, { wasmFile: WASM }), { logLevel: 'warn' });
+
+  const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const clientParent = '00f067aa0ba902b7';
+  // Round robin's starting host is not fixed: send until one request has started on the
+  // failing host (at most a few; each is answered by the healthy host either way).
+  for (let i = 0; i < 6 && failing.received.length === 0; i++) {
+    const res = await fetch(`http://127.0.0.1:${port}/orders/${i}`, {
+      headers: { traceparent: `00-${clientTrace}-${clientParent}-01` },
+    });
+    t.is(res.status, 200, envoy.logs());
+    t.is(await res.text(), 'ok');
+  }
+  t.is(failing.received.length, 1, envoy.logs());
+  const first = failing.received[0]!;
+  const retried = healthy.received.find((r) => r.url === first.url);
+  t.truthy(retried, 'the retry reached the healthy host with the same path');
+  t.is(first.headers['x-envoy-attempt-count'], '1');
+  t.is(retried?.headers['x-envoy-attempt-count'], '2');
+
+  const a1 = TRACEPARENT.exec(String(first.headers.traceparent));
+  const a2 = TRACEPARENT.exec(String(retried?.headers.traceparent));
+  t.truthy(a1, `attempt 1 traceparent: ${first.headers.traceparent}`);
+  t.truthy(a2, `attempt 2 traceparent: ${retried?.headers.traceparent}`);
+  t.is(a1?.[1], clientTrace, 'attempt 1 continues the client trace');
+  t.is(a2?.[1], clientTrace, 'attempt 2 continues the same trace');
+  t.not(a1?.[2], a2?.[2], 'each attempt has its own span');
+  t.not(a1?.[2], clientParent, 'the proxy made its own span for attempt 1');
+  t.not(a2?.[2], clientParent, 'the proxy made its own span for attempt 2');
+
+  // Envoy flushes access logs on a timer (10 s by default) and at shutdown: stop, then read.
+  await envoy.stop();
+  const lines = logLines(envoy.logs()).filter((l) => l.path === first.url);
+  const attempts = lines.filter((l) => l.role === 'lb-attempt').sort((x, y) => Number(x.attempt) - Number(y.attempt));
+  t.is(attempts.length, 2, `one line per attempt:\n${envoy.logs()}`);
+  t.is(attempts[0]?.upstream_host, `127.0.0.1:${failing.port}`);
+  t.is(Number(attempts[0]?.status), 503, 'the failed attempt is logged with its 503');
+  t.is(attempts[0]?.traceparent, String(first.headers.traceparent), 'attempt 1 log line = what host 1 received');
+  t.is(attempts[1]?.upstream_host, `127.0.0.1:${healthy.port}`);
+  t.is(Number(attempts[1]?.status), 200);
+  t.is(attempts[1]?.traceparent, String(retried?.headers.traceparent), 'attempt 2 log line = what host 2 received');
+  const downstream = lines.filter((l) => l.role === 'lb');
+  t.is(downstream.length, 1);
+  t.is(downstream[0]?.trace_id, clientTrace, 'the request line carries the trace id');
+  t.regex(String(downstream[0]?.span_id), /^[0-9a-f]{16}$/, 'and the proxy span id');
+  t.not(downstream[0]?.span_id, clientParent);
+  t.is(Number(downstream[0]?.attempts), 2, 'the request line records 2 attempts');
+  t.is(Number(downstream[0]?.status), 200);
+});
