@@ -13,8 +13,9 @@ import type { Span } from '../model.ts';
 
 export function thresholdToProbability(th: string): number | null {
   if (!/^[0-9a-f]{1,14}$/.test(th)) return null;
-  const t = Number.parseInt(th.padEnd(14, '0'), 16);
-  return (2 ** 56 - t) / 2 ** 56;
+  // 56-bit integers exceed a double's 53-bit mantissa: subtract exactly, then divide.
+  const t = BigInt(`0x${th.padEnd(14, '0')}`);
+  return Number((1n << 56n) - t) / 2 ** 56;
 }
 
 /** The `th` value inside a W3C tracestate's `ot` entry, or null. */

@@ -153,7 +153,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const samplingProbability = threshold === null ? 1 : thresholdToProbability(threshold);
   if (samplingProbability === null)
     throw new Error(`samplingThreshold "${threshold}" is not 1–14 lowercase hex digits`);
-  const thresholdValue = threshold === null ? 0 : Number.parseInt(threshold.padEnd(14, '0'), 16);
+  const thresholdValue = threshold === null ? 0n : BigInt(`0x${threshold.padEnd(14, '0')}`);
 
   // Arrival times first: the whole timeline is needed to place the incident and the deploy.
   const arrivals: number[] = [];
@@ -366,7 +366,7 @@ export function generateWorkload(options: WorkloadOptions): Workload {
 
     // OTel consistent probability sampling: keep when randomness R (low 56 bits of the trace
     // id) ≥ rejection threshold T.
-    if (threshold !== null && Number.parseInt(traceId.slice(18), 16) < thresholdValue) continue;
+    if (threshold !== null && BigInt(`0x${traceId.slice(18)}`) < thresholdValue) continue;
     kept++;
     if (truthError) errors.push(truthError);
     for (const r of recs) {
