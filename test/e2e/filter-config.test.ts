@@ -1,0 +1,123 @@
+// Plugin configuration through real Envoy: a bad config is refused at on_configure, Envoy
+// refuses to start, and its log names the field; an empty config means every default.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { envoyPath } from '../../core/envoy-binary.ts';
+import { proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
+import { freePort } from '../support/ports.ts';
+import { startProcess } from '../support/process.ts';
+import { startUpstream } from '../support/upstream.ts';
+import { builtFilter, send, traceparent } from './filter-support.ts';
+
+/** Runs Envoy with the filter configured by `configuration`; resolves when it exits (or fails after 15 s). */
+async function envoyExit(t: import('ava').ExecutionContext, configuration: unknown) {
+  const listenPort = await freePort();
+  const adminPort = await freePort();
+  const bootstrap = {
+    ...proxyBootstrap({ listenPort, upstreamPorts: [1], httpFilters: [wasmHttpFilter(builtFilter(), configuration)] }),
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'meshtrace-envoy-')), 'bootstrap.json');
+  writeFileSync(file, JSON.stringify(bootstrap));
+  const proc = startProcess(t, envoyPath(), [
+    '-c',
+    file,
+    '--disable-hot-restart',
+    '--concurrency',
+    '1',
+    '--log-level',
+    'warn',
+  ]);
+  const timeout = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15000).unref());
+  const code = await Promise.race([proc.exited, timeout]);
+  return { code, logs: proc.output() };
+}
+
+const refused: { name: string; config: unknown; expected: string }[] = [
+  {
+    name: 'unknown outbound format',
+    config: { propagation: { outbound: ['w3c', 'b4'] } },
+    expected: 'meshtrace: config: propagation.outbound[1]: unknown format "b4"',
+  },
+  {
+    name: 'unknown top-level key (typo)',
+    config: { service_nmae: 'x' },
+    expected: 'meshtrace: config: service_nmae: unknown key',
+  },
+  {
+    name: 'unknown key inside propagation',
+    config: { propagation: { inbond: ['w3c'] } },
+    expected: 'meshtrace: config: propagation.inbond: unknown key',
+  },
+  {
+    name: 'wrong type',
+    config: { traceresponse: 'yes' },
+    expected: 'meshtrace: config: traceresponse: expected a boolean, got string',
+  },
+  {
+    name: 'format listed twice',
+    config: { propagation: { inbound: ['b3', 'w3c', 'b3'] } },
+    expected: 'meshtrace: config: propagation.inbound[2]: format "b3" listed twice',
+  },
+  {
+    name: 'bad direction',
+    config: { direction: 'sideways' },
+    expected: 'meshtrace: config: direction: must be "inbound" or "outbound", got "sideways"',
+  },
+  {
+    name: 'not JSON',
+    config: '{"service_name": "x",',
+    expected: 'meshtrace: config: not valid JSON: unexpected end of input at offset 21',
+  },
+];
+
+for (const c of refused) {
+  test(`bad config refused, Envoy does not start, log names the field: ${c.name}`, async (t) => {
+    const { code, logs } = await envoyExit(t, c.config);
+    t.not(code, 'running', `Envoy kept running with a bad config\n${logs}`);
+    t.not(code, 0, logs);
+    t.true(logs.includes(c.expected), `expected log line: ${c.expected}\n--- envoy ---\n${logs}`);
+  });
+}
+
+test('an empty configuration means every default (w3c out, traceresponse on)', async (t) => {
+  const upstream = await startUpstream(t);
+  const port = await freePort();
+  const envoy = await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort: port,
+      upstreamPorts: [upstream.port],
+      httpFilters: [wasmHttpFilter(builtFilter(), '')],
+    }),
+  );
+  const reply = await send(port, '/', [['b3', '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1']]);
+  t.is(reply.status, 200, envoy.logs());
+  const got = upstream.received[0]?.headers ?? {};
+  t.is(traceparent(got['traceparent']).traceId, '80f198ee56343ba864fe8b2a57d3eff7');
+  t.is(got['b3'], undefined, 'default outbound is w3c only; the stale b3 is removed');
+  t.truthy(reply.headers['traceresponse']);
+});
+
+test('traceresponse: false leaves the response untouched', async (t) => {
+  const upstream = await startUpstream(t);
+  const port = await freePort();
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort: port,
+      upstreamPorts: [upstream.port],
+      httpFilters: [wasmHttpFilter(builtFilter(), { traceresponse: false, propagation: { outbound: ['b3multi'] } })],
+    }),
+  );
+  const reply = await send(port, '/');
+  t.is(reply.status, 200);
+  t.is(reply.headers['traceresponse'], undefined);
+  const got = upstream.received[0]?.headers ?? {};
+  t.regex(String(got['x-b3-traceid']), /^[0-9a-f]{32}$/);
+  t.regex(String(got['x-b3-spanid']), /^[0-9a-f]{16}$/);
+  t.is(got['x-b3-sampled'], '1');
+  t.is(got['traceparent'], undefined);
+});
