@@ -1,7 +1,12 @@
 import test from 'ava';
 import { prometheusText } from '../../analysis/analyses/prometheus-text.ts';
 import { redMetrics } from '../../analysis/analyses/red-metrics.ts';
-import { otThreshold, samplingWeight, thresholdToProbability } from '../../analysis/analyses/sampling-weight.ts';
+import {
+  otThreshold,
+  samplingWeight,
+  thresholdToProbability,
+  type Weight,
+} from '../../analysis/analyses/sampling-weight.ts';
 import type { Span } from '../../analysis/model.ts';
 
 const span = (over: Partial<Span>): Span => ({
@@ -22,62 +27,63 @@ const span = (over: Partial<Span>): Span => ({
   ...over,
 });
 
-const weights: Array<{ name: string; s: Partial<Span>; weight: number; source: string; invalid?: boolean }> = [
-  { name: 'no sampling information', s: {}, weight: 1, source: 'none' },
-  { name: 'ot=th:0 keeps everything', s: { traceState: 'ot=th:0' }, weight: 1, source: 'tracestate' },
-  { name: 'ot=th:8 is one in two', s: { traceState: 'ot=th:8' }, weight: 2, source: 'tracestate' },
-  {
-    name: 'ot=th:c among other ot fields and vendors',
-    s: { traceState: 'vendor=x,ot=rv:0123456789abcd;th:c' },
-    weight: 4,
-    source: 'tracestate',
-  },
-  {
-    name: 'th:fd70a4 (≈1%)',
-    s: { traceState: 'ot=th:fd70a4' },
-    weight: 2 ** 56 / (2 ** 56 - 0xfd70a400000000),
-    source: 'tracestate',
-  },
-  {
-    name: 'threshold attribute',
-    s: { attributes: { 'meshtrace.sampling.threshold': 'e' } },
-    weight: 8,
-    source: 'threshold-attribute',
-  },
-  {
-    name: 'probability attribute',
-    s: { attributes: { 'sampling.probability': 0.1 } },
-    weight: 10,
-    source: 'probability-attribute',
-  },
-  {
-    name: 'tracestate wins over attributes',
-    s: { traceState: 'ot=th:8', attributes: { 'sampling.probability': 0.1 } },
-    weight: 2,
-    source: 'tracestate',
-  },
-  {
-    name: 'malformed th counts as 1, flagged',
-    s: { traceState: 'ot=th:xyz' },
-    weight: 1,
-    source: 'none',
-    invalid: true,
-  },
-  {
-    name: 'th longer than 14 digits',
-    s: { traceState: 'ot=th:123456789abcdef' },
-    weight: 1,
-    source: 'none',
-    invalid: true,
-  },
-  {
-    name: 'probability out of range',
-    s: { attributes: { 'sampling.probability': 0 } },
-    weight: 1,
-    source: 'none',
-    invalid: true,
-  },
-];
+const weights: Array<{ name: string; s: Partial<Span>; weight: number; source: Weight['source']; invalid?: boolean }> =
+  [
+    { name: 'no sampling information', s: {}, weight: 1, source: 'none' },
+    { name: 'ot=th:0 keeps everything', s: { traceState: 'ot=th:0' }, weight: 1, source: 'tracestate' },
+    { name: 'ot=th:8 is one in two', s: { traceState: 'ot=th:8' }, weight: 2, source: 'tracestate' },
+    {
+      name: 'ot=th:c among other ot fields and vendors',
+      s: { traceState: 'vendor=x,ot=rv:0123456789abcd;th:c' },
+      weight: 4,
+      source: 'tracestate',
+    },
+    {
+      name: 'th:fd70a4 (≈1%)',
+      s: { traceState: 'ot=th:fd70a4' },
+      weight: 2 ** 56 / (2 ** 56 - 0xfd70a400000000),
+      source: 'tracestate',
+    },
+    {
+      name: 'threshold attribute',
+      s: { attributes: { 'meshtrace.sampling.threshold': 'e' } },
+      weight: 8,
+      source: 'threshold-attribute',
+    },
+    {
+      name: 'probability attribute',
+      s: { attributes: { 'sampling.probability': 0.1 } },
+      weight: 10,
+      source: 'probability-attribute',
+    },
+    {
+      name: 'tracestate wins over attributes',
+      s: { traceState: 'ot=th:8', attributes: { 'sampling.probability': 0.1 } },
+      weight: 2,
+      source: 'tracestate',
+    },
+    {
+      name: 'malformed th counts as 1, flagged',
+      s: { traceState: 'ot=th:xyz' },
+      weight: 1,
+      source: 'none',
+      invalid: true,
+    },
+    {
+      name: 'th longer than 14 digits',
+      s: { traceState: 'ot=th:123456789abcdef' },
+      weight: 1,
+      source: 'none',
+      invalid: true,
+    },
+    {
+      name: 'probability out of range',
+      s: { attributes: { 'sampling.probability': 0 } },
+      weight: 1,
+      source: 'none',
+      invalid: true,
+    },
+  ];
 
 for (const w of weights) {
   test(`sampling weight: ${w.name}`, (t) => {
