@@ -1,0 +1,147 @@
+// `npm run bench:gateway` — requests/s through a real express-gateway (child processes) in
+// front of the same upstream, without and with the meshtrace policy, in the same run.
+// Rounds alternate between configurations so drift on a shared machine hits all of them.
+// Target (printed, never asserted): meshtrace + proxy ≥ 0.9 × proxy alone.
+//
+// Options: --rounds N (3)  --round-seconds S (5)  --warmup-seconds S (2)  --connections N (16)
+import { createServer, type RequestListener } from 'node:http';
+import { parseArgs } from 'node:util';
+import { type RunningGateway, startGateway } from '../test/gateway/gateway-process.ts';
+import { runLoad } from './lib/load.ts';
+import { median, table } from './lib/stats.ts';
+
+const TARGET_RATIO = 0.9;
+const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+
+interface Row {
+  name: string;
+  gateway: RunningGateway;
+  rps: number[];
+  p50: number[];
+  p99: number[];
+  non2xx: number;
+}
+
+async function listen(handler: RequestListener) {
+  const server = createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('server did not bind');
+  return { server, port: addr.port };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: 'string', default: '3' },
+      'round-seconds': { type: 'string', default: '5' },
+      'warmup-seconds': { type: 'string', default: '2' },
+      connections: { type: 'string', default: '16' },
+    },
+  });
+  const num = (name: keyof typeof values) => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got '${values[name]}'`);
+    return n;
+  };
+  const rounds = num('rounds');
+  const roundS = num('round-seconds');
+  const warmupS = num('warmup-seconds');
+  const connections = num('connections');
+
+  const teardowns: Array<() => unknown> = [];
+  const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
+  let exportedBytes = 0;
+  try {
+    const upstream = await listen((_req, res) => res.end('ok'));
+    teardowns.push(() => upstream.server.close());
+    const sink = await listen((req, res) => {
+      req.on('data', (c: Buffer) => (exportedBytes += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+    });
+    teardowns.push(() => sink.server.close());
+    const target = `http://127.0.0.1:${upstream.port}`;
+    const meshtrace = {
+      otlp_url: `http://127.0.0.1:${sink.port}/v1/traces`,
+      sampling: { probability: 1, trust: { boundary: 'internal' } },
+    };
+    const proxy = { proxy: [{ action: { serviceEndpoint: 'up' } }] };
+    const configs: Array<[string, Parameters<typeof startGateway>[1]]> = [
+      [
+        'proxy (no meshtrace)',
+        {
+          meshtrace: null,
+          serviceEndpoints: { up: { url: target } },
+          pipelines: { api: { paths: ['/api/*'], policies: [proxy] } },
+        },
+      ],
+      [
+        'meshtrace + proxy',
+        {
+          meshtrace,
+          serviceEndpoints: { up: { url: target } },
+          pipelines: { api: { paths: ['/api/*'], policies: [{ meshtrace: [] }, proxy] } },
+        },
+      ],
+      [
+        'meshtrace + meshtrace-lb',
+        {
+          meshtrace,
+          pipelines: {
+            api: {
+              paths: ['/api/*'],
+              policies: [{ meshtrace: [] }, { 'meshtrace-lb': [{ action: { endpoints: [target] } }] }],
+            },
+          },
+        },
+      ],
+    ];
+    const rows: Row[] = [];
+    for (const [name, cfg] of configs) {
+      rows.push({ name, gateway: await startGateway(t, cfg), rps: [], p50: [], p99: [], non2xx: 0 });
+    }
+    console.log(
+      `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s after ${warmupS}s warm-up, every request sampled and exported`,
+    );
+    for (const row of rows)
+      await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: warmupS, headers: TRACEPARENT });
+    for (let r = 0; r < rounds; r++) {
+      for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
+        const res = await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: roundS, headers: TRACEPARENT });
+        row.rps.push(res.rps);
+        row.p50.push(res.p50Ms);
+        row.p99.push(res.p99Ms);
+        row.non2xx += res.non2xx + res.errors;
+      }
+    }
+    const base = median(rows[0]!.rps);
+    console.log(
+      table([
+        ['configuration', 'req/s (median)', 'ratio vs proxy', 'p50 ms', 'p99 ms', 'non-2xx/errors'],
+        ...rows.map((row) => [
+          row.name,
+          median(row.rps).toFixed(0),
+          (median(row.rps) / base).toFixed(3),
+          median(row.p50).toFixed(2),
+          median(row.p99).toFixed(2),
+          String(row.non2xx),
+        ]),
+      ]),
+    );
+    const ratio = median(rows[1]!.rps) / base;
+    console.log(
+      `meshtrace + proxy / proxy = ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}); OTLP bytes exported: ${exportedBytes}`,
+    );
+    return 0;
+  } finally {
+    for (const fn of teardowns.reverse()) await fn();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
