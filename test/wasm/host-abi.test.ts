@@ -208,6 +208,46 @@ test('header quirks: lower-cased keys, first of duplicates, empty value is Ok wi
   t.is(host.liveContexts(), 1, 'only the root context remains');
 });
 
+test('pseudo-headers stay ahead of regular headers, as in Envoy header maps', async (t) => {
+  const wasm = guest(['proxy_add_header_map_value'], (f, b) => {
+    const k = b.dataAt(1000, ':path');
+    const v = b.dataAt(1010, '/rewritten');
+    const k2 = b.dataAt(1030, 'x-late');
+    return {
+      proxy_on_request_headers: [
+        op.i32(0),
+        op.i32(k2.ptr),
+        op.i32(k2.len),
+        op.i32(v.ptr),
+        op.i32(v.len),
+        op.call(f.proxy_add_header_map_value as number),
+        op.drop,
+        op.i32(0),
+        op.i32(k.ptr),
+        op.i32(k.len),
+        op.i32(v.ptr),
+        op.i32(v.len),
+        op.call(f.proxy_add_header_map_value as number),
+        op.drop,
+        op.i32(0),
+      ],
+    };
+  });
+  const host = await ProxyWasmHost.load(wasm);
+  host.startPlugin();
+  const s = host.newHttpStream();
+  s.callOnRequestHeaders([
+    ['user-agent', 'ua'],
+    [':method', 'GET'],
+  ]);
+  t.deepEqual(s.currentRequestHeaders(), [
+    [':method', 'GET'],
+    [':path', '/rewritten'],
+    ['user-agent', 'ua'],
+    ['x-late', '/rewritten'],
+  ]);
+});
+
 test('header pairs round-trip through the ABI wire format', async (t) => {
   const pairs = encodePairs([
     ['X-Set', 'a'],

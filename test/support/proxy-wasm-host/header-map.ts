@@ -41,9 +41,20 @@ export class HeaderMap {
     return this.entries.filter(([n]) => n === k).map(([, v]) => v);
   }
 
-  /** addCopy: appends another entry, keeping existing ones. */
+  /**
+   * addCopy: appends another entry, keeping existing ones. Envoy quirk: pseudo-headers
+   * (:authority, :path, :method, :scheme, :status) always sit before regular headers — Envoy's
+   * HeaderMapImpl inserts them at the end of the pseudo-header block, never after a regular one.
+   */
   add(name: string, value: string): void {
-    this.entries.push([HeaderMap.key(name), value]);
+    const k = HeaderMap.key(name);
+    if (!k.startsWith(':')) {
+      this.entries.push([k, value]);
+      return;
+    }
+    const firstRegular = this.entries.findIndex(([n]) => !n.startsWith(':'));
+    if (firstRegular < 0) this.entries.push([k, value]);
+    else this.entries.splice(firstRegular, 0, [k, value]);
   }
 
   /**
