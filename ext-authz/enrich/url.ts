@@ -38,7 +38,8 @@ export function urlAttributes(target: string, redact: readonly string[], maxByte
           if (value.length > 0) {
             removed.push(value);
             try {
-              removed.push(decodeURIComponent(value.replace(/\+/g, ' ')));
+              const decoded = decodeURIComponent(value.replace(/\+/g, ' '));
+              if (decoded !== value) removed.push(decoded);
             } catch {
               // the raw form is already recorded for the guard
             }
