@@ -34,7 +34,10 @@ export function run(op: i32, ptr: usize, len: usize): i32 {
   else if (op == 3) out = runTranslate(input);
   else out = `{"error":"unknown op"}`;
   lastOutput = String.UTF8.encode(out);
-  return lastOutput.byteLength;
+  const length = lastOutput.byteLength;
+  // `minimal` runtime: nothing collects automatically; the end of an export call is safe.
+  __collect();
+  return length;
 }
 
 function str(v: JsonValue | null): string {
