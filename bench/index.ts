@@ -12,7 +12,7 @@ const benches = readdirSync(dir)
 let failed = 0;
 for (const file of benches) {
   console.log(`\n=== bench/${file} ===`);
-  const r = spawnSync(process.execPath, ['--import=tsx', join(dir, file), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, ['--import=tsx', join(dir, file)], {
     stdio: 'inherit',
   });
   if (r.status !== 0) {
