@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../core/envoy-binary.ts';
 import { wasmHttpFilter } from '../test/support/envoy.ts';
 import { type BenchConfig, compareThroughEnvoy, formatRows } from './lib/envoy-ab.ts';
+import { median } from './lib/stats.ts';
 
 const FILTER_WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
 const TARGET_RATIO = 0.95;
@@ -62,6 +63,9 @@ async function main(): Promise<number> {
     console.log(
       `filter/no-filter throughput ratio: ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'})`,
     );
+    // Paired rounds ran back to back, so their ratio cancels slow drift; the spread shows the noise.
+    const paired = filter.rounds.map((r, i) => r.rps / (base.rounds[i]?.rps ?? Number.NaN));
+    console.log(`per-round ratios: ${paired.map((r) => r.toFixed(2)).join(' ')} (median ${median(paired).toFixed(3)})`);
     console.log(
       `filter CPU cost: ${(filter.cpuUsPerRequest - base.cpuUsPerRequest).toFixed(1)} µs of Envoy CPU per request`,
     );
