@@ -669,3 +669,28 @@ test('a trap fails the VM with the callback name and recent logs', async (t) => 
   const again = t.throws(() => host.newHttpStream());
   t.regex(again?.message ?? '', /failed earlier/);
 });
+
+test('memoryBytes() sees a guest that leaks: one page per allocation, never returned', async (t) => {
+  // The negative control for the filter's flat-memory test: the same measurement must move
+  // when the guest does leak.
+  const wasm = guest(['proxy_get_header_map_pairs'], (f) => ({
+    proxy_on_memory_allocate: [op.i32(1), op.memoryGrow, op.i32(16), op.i32Shl],
+    proxy_on_request_headers: [
+      op.i32(0),
+      op.i32(100),
+      op.i32(104),
+      op.call(f.proxy_get_header_map_pairs as number),
+      op.drop,
+      op.i32(0),
+    ],
+  }));
+  const host = await ProxyWasmHost.load(wasm);
+  host.startPlugin();
+  const before = host.memoryBytes();
+  for (let i = 0; i < 10; i++) {
+    const s = host.newHttpStream();
+    s.callOnRequestHeaders({ ':path': '/' });
+    s.complete();
+  }
+  t.is(host.memoryBytes() - before, 10 * 65536);
+});

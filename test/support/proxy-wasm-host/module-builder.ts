@@ -50,6 +50,9 @@ export const op = {
   i32Load: (offset = 0) => [0x28, 0x02, ...uleb(offset)],
   i32Store: (offset = 0) => [0x36, 0x02, ...uleb(offset)],
   unreachable: [0x00],
+  i32Shl: [0x74],
+  /** memory.grow on memory 0: pops a page count, pushes the old size in pages (or -1). */
+  memoryGrow: [0x40, 0x00],
 };
 
 export interface FuncSpec {
@@ -184,7 +187,9 @@ export function proxyGuest(
   }
   const handlers = setup(idx, b);
   b.func({ export: 'proxy_abi_version_0_2_1' });
-  b.func({ export: 'proxy_on_memory_allocate', params: ['i32'], results: ['i32'], body: bumpAllocatorBody });
+  if (!handlers.proxy_on_memory_allocate) {
+    b.func({ export: 'proxy_on_memory_allocate', params: ['i32'], results: ['i32'], body: bumpAllocatorBody });
+  }
   const defaults: GuestHandlers = {
     proxy_on_context_create: [],
     proxy_on_vm_start: [op.i32(1)],
