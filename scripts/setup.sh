@@ -32,4 +32,17 @@ fi
 
 echo "[setup] building the Proxy-Wasm filter"
 npm run --silent build:wasm
+# --- meshtrace up (owned by mesh-config): redis-server for the sample services ---------------
+# The Go sample service keeps its data in Redis through its sidecar. Installed from Debian only
+# when missing; a failure is a warning (only `meshtrace up` needs it, and it says so).
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "[setup] redis-server (Debian package) for meshtrace up"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  if ! { $SUDO apt-get install -y redis-server || { $SUDO apt-get update && $SUDO apt-get install -y redis-server; }; }; then
+    echo "[setup] warning: could not install redis-server; meshtrace up needs it"
+  fi
+fi
+# --- end meshtrace up block -------------------------------------------------------------------
+
 echo "[setup] done"

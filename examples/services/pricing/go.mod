@@ -1,0 +1,3 @@
+module meshtrace.dev/examples/pricing
+
+go 1.21

@@ -1,0 +1,511 @@
+// `meshtrace up`: a small local mesh on 127.0.0.1, built from the same generators operators use.
+//
+//   client ─▶ [gateway Envoy + ext_proc] ─▶ [sidecar]─▶ storefront (Node)
+//                                              storefront ─▶ [sidecar out]─▶ [sidecar]─▶ inventory (Python)
+//                                              inventory  ─▶ [sidecar out]─▶ [sidecar]─▶ pricing (Go)
+//                                              pricing    ─▶ [sidecar tcp]─▶ redis-server
+//   ext_proc ─OTLP─▶ collector (DuckDB store, JSON API)
+//
+// Every child runs in its own process group, logs to .meshtrace/logs/, and is recorded in
+// .meshtrace/state.json as soon as it starts, so `meshtrace down` (or Ctrl-C here) stops all.
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { envoyPath, repoRoot } from '../../core/envoy-binary.ts';
+import { gatewayBootstrap, sidecarBootstrap } from '../envoy/bootstrap.ts';
+import { parseConfig } from '../load.ts';
+import type { MeshtraceConfig } from '../types.ts';
+import {
+  type ChildRecord,
+  clearState,
+  type MeshState,
+  readState,
+  stateDir,
+  stopGroup,
+  writeState,
+  alive,
+} from './state.ts';
+
+export interface UpOptions {
+  /** Stop after the traffic and summary instead of waiting for Ctrl-C / `meshtrace down`. */
+  once?: boolean;
+  /** Requests driven through the gateway (default 12). */
+  requests?: number;
+  /** Gateway port; default 8080 when free, else any free port. */
+  gatewayPort?: number;
+  log?: (line: string) => void;
+}
+
+const WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
+const SERVICES_DIR = join(repoRoot, 'examples', 'services');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+function tcpOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitUntil(what: string, probe: () => Promise<boolean>, child: ChildRecord, logFile: string, ms = 30000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (!alive(child.pid)) throw new Error(`${what} exited during start — see ${logFile}:\n${tail(logFile)}`);
+    try {
+      if (await probe()) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not become ready within ${ms / 1000} s — see ${logFile}:\n${tail(logFile)}`);
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  await res.arrayBuffer();
+  return res.ok;
+}
+
+/** Checks everything `up` needs before starting anything; each miss names its fix. */
+export function prerequisites(): { missing: string[]; goBin: string | null; python: string | null } {
+  const missing: string[] = [];
+  try {
+    envoyPath();
+  } catch (err) {
+    missing.push((err as Error).message);
+  }
+  if (!existsSync(WASM)) missing.push(`the meshtrace filter is not built (${WASM}): run \`npm run build:wasm\``);
+  const which = (cmd: string) => {
+    const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.trim() : null;
+  };
+  const goBin = which('go');
+  const python = which('python3');
+  if (!goBin) missing.push('go is not installed (the pricing sample service is written in Go)');
+  if (!python) missing.push('python3 is not installed (the inventory sample service is written in Python)');
+  if (!which('redis-server'))
+    missing.push('redis-server is not installed: run `npm run setup` (installs it from Debian)');
+  return { missing, goBin, python };
+}
+
+/** Builds the Go sample once per source version into .meshtrace/bin (go's own cache helps too). */
+function buildPricing(goBin: string, log: (l: string) => void): string {
+  const src = join(SERVICES_DIR, 'pricing');
+  const hash = createHash('sha256');
+  for (const f of readdirSync(src).sort()) hash.update(f).update(readFileSync(join(src, f)));
+  const binDir = join(repoRoot, '.meshtrace', 'bin');
+  const bin = join(binDir, `pricing-${hash.digest('hex').slice(0, 12)}`);
+  if (existsSync(bin)) return bin;
+  log('  building the Go sample service (first run compiles the standard library; later runs are cached)…');
+  mkdirSync(binDir, { recursive: true });
+  const r = spawnSync(goBin, ['build', '-o', bin, '.'], {
+    cwd: src,
+    encoding: 'utf8',
+    env: { ...process.env, CGO_ENABLED: '0' },
+  });
+  if (r.status !== 0) throw new Error(`go build failed:\n${r.stderr}`);
+  return bin;
+}
+
+interface Ports {
+  gateway: number;
+  extProc: number;
+  otlpHttp: number;
+  otlpGrpc: number;
+  api: number;
+  redis: number;
+  app: Record<'storefront' | 'inventory' | 'pricing', number>;
+  sidecar: Record<'storefront' | 'inventory' | 'pricing', number>;
+  out: Record<'storefront' | 'inventory' | 'pricing', number>;
+  admin: Record<string, number>;
+}
+
+async function allocatePorts(gatewayPort?: number): Promise<Ports> {
+  const taken = new Set<number>();
+  const next = async () => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
+  const gateway = gatewayPort ?? ((await portIsFree(8080)) ? 8080 : await next());
+  taken.add(gateway);
+  const trio = async () => ({ storefront: await next(), inventory: await next(), pricing: await next() });
+  return {
+    gateway,
+    extProc: await next(),
+    otlpHttp: await next(),
+    otlpGrpc: await next(),
+    api: await next(),
+    redis: await next(),
+    app: await trio(),
+    sidecar: await trio(),
+    out: await trio(),
+    admin: {
+      gateway: await next(),
+      'sidecar-storefront': await next(),
+      'sidecar-inventory': await next(),
+      'sidecar-pricing': await next(),
+    },
+  };
+}
+
+/** The local mesh as a meshtrace.yaml document — validated by the same loader users get. */
+export function localMeshConfig(p: Ports): MeshtraceConfig {
+  const at = (port: number) => `127.0.0.1:${port}`;
+  return parseConfig(
+    {
+      version: 1,
+      propagation: { inbound: ['w3c', 'b3', 'b3multi', 'jaeger'], outbound: ['w3c'], traceresponse: true },
+      collector: { endpoint: `http://127.0.0.1:${p.otlpHttp}`, protocol: 'otlp_http' },
+      ext_proc: { mode: 'ext_proc', address: at(p.extProc), timeout_ms: 500, failure_mode_allow: true },
+      wasm: { url: `file://${WASM}`, local_file: WASM },
+      gateway: { port: p.gateway, routes: [{ prefix: '/shop', service: 'storefront' }] },
+      services: [
+        {
+          name: 'storefront',
+          namespace: 'local',
+          address: at(p.app.storefront),
+          sidecar: { inbound_port: p.sidecar.storefront },
+          dependencies: [{ service: 'inventory', listen_port: p.out.storefront }],
+        },
+        {
+          name: 'inventory',
+          namespace: 'local',
+          address: at(p.app.inventory),
+          sidecar: { inbound_port: p.sidecar.inventory },
+          dependencies: [{ service: 'pricing', listen_port: p.out.inventory }],
+        },
+        {
+          name: 'pricing',
+          namespace: 'local',
+          address: at(p.app.pricing),
+          sidecar: { inbound_port: p.sidecar.pricing },
+          dependencies: [{ service: 'redis', listen_port: p.out.pricing }],
+        },
+        { name: 'redis', namespace: 'local', address: at(p.redis), protocol: 'tcp' },
+      ],
+    },
+    'meshtrace.yaml (generated by meshtrace up)',
+  );
+}
+
+interface AccessLine {
+  role?: string;
+  trace_id?: string | null;
+  status?: number | string;
+  path?: string;
+}
+
+function readAccessLog(file: string): AccessLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l) as AccessLine;
+      } catch {
+        return {};
+      }
+    });
+}
+
+export async function up(opts: UpOptions = {}): Promise<number> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const dir = stateDir();
+  const existing = readState(dir);
+  if (existing && alive(existing.supervisor)) {
+    log(`meshtrace up: a local mesh is already running (pid ${existing.supervisor}); run \`meshtrace down\` first`);
+    return 1;
+  }
+  if (existing) {
+    // A previous `up` died without cleaning up: stop what it left behind first.
+    for (const c of existing.children) await stopGroup(c.pid);
+    clearState(dir);
+  }
+
+  log('meshtrace up: checking prerequisites');
+  const pre = prerequisites();
+  if (pre.missing.length > 0) {
+    for (const m of pre.missing) log(`  ✗ ${m}`);
+    return 1;
+  }
+
+  const logs = join(dir, 'logs');
+  const confDir = join(dir, 'config');
+  rmSync(logs, { recursive: true, force: true });
+  mkdirSync(logs, { recursive: true });
+  mkdirSync(confDir, { recursive: true });
+  const state: MeshState = { supervisor: process.pid, startedAt: new Date().toISOString(), children: [], urls: {} };
+  writeState(state, dir);
+
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      log('meshtrace: stopping the local mesh');
+      // Reverse start order: the gateway stops taking traffic before its backends go.
+      for (const c of [...state.children].reverse()) await stopGroup(c.pid);
+      clearState(dir);
+      log('meshtrace: stopped');
+    })();
+    return stopping;
+  };
+  const onSignal = () => {
+    void stopAll().then(() => process.exit(0));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const start = (name: string, cmd: string, args: string[], env: Record<string, string> = {}) => {
+    const file = join(logs, `${name}.log`);
+    const fd = openSync(file, 'a');
+    const child = spawn(cmd, args, {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', fd, fd],
+      detached: true, // own process group: Ctrl-C reaches only us, we stop the group
+    });
+    closeSync(fd);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd})`);
+    const rec = { name, pid: child.pid };
+    state.children.push(rec);
+    writeState(state, dir);
+    return { rec, file };
+  };
+
+  try {
+    const pricingBin = buildPricing(pre.goBin as string, log);
+    const ports = await allocatePorts(opts.gatewayPort);
+    const cfg = localMeshConfig(ports);
+    writeFileSync(join(confDir, 'meshtrace.yaml'), stringify(cfg));
+
+    log('meshtrace up: starting the collector');
+    const node = process.execPath;
+    const tsx = ['--import=tsx'];
+    const col = start('collector', node, [
+      ...tsx,
+      join(repoRoot, 'mesh-config', 'local', 'collector-child.ts'),
+      join(dir, 'collector-data'),
+      String(ports.otlpHttp),
+      String(ports.otlpGrpc),
+      String(ports.api),
+    ]);
+    await waitUntil('the collector', () => httpOk(`http://127.0.0.1:${ports.api}/api/stats`), col.rec, col.file, 60000);
+
+    log('meshtrace up: starting redis-server and the three sample services (Node, Python, Go)');
+    const redis = start('redis', 'redis-server', [
+      '--port',
+      String(ports.redis),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
+    const storefront = start('storefront', node, [join(SERVICES_DIR, 'storefront.mjs')], {
+      PORT: String(ports.app.storefront),
+      INVENTORY_URL: `http://127.0.0.1:${ports.out.storefront}`,
+    });
+    const inventory = start('inventory', pre.python as string, ['-u', join(SERVICES_DIR, 'inventory.py')], {
+      PORT: String(ports.app.inventory),
+      PRICING_URL: `http://127.0.0.1:${ports.out.inventory}`,
+    });
+    const pricing = start('pricing', pricingBin, [], {
+      PORT: String(ports.app.pricing),
+      REDIS_ADDR: `127.0.0.1:${ports.out.pricing}`,
+    });
+    await waitUntil('redis-server', () => tcpOpen(ports.redis), redis.rec, redis.file);
+    await waitUntil(
+      'storefront',
+      () => httpOk(`http://127.0.0.1:${ports.app.storefront}/healthz`),
+      storefront.rec,
+      storefront.file,
+    );
+    await waitUntil(
+      'inventory',
+      () => httpOk(`http://127.0.0.1:${ports.app.inventory}/healthz`),
+      inventory.rec,
+      inventory.file,
+    );
+    await waitUntil(
+      'pricing',
+      () => httpOk(`http://127.0.0.1:${ports.app.pricing}/healthz`),
+      pricing.rec,
+      pricing.file,
+    );
+
+    log('meshtrace up: starting ext_proc (edge)');
+    const extConf = join(confDir, 'ext-proc.yaml');
+    writeFileSync(
+      extConf,
+      stringify({
+        listen: { host: '127.0.0.1', port: ports.extProc },
+        serviceName: 'meshtrace-edge',
+        otlp: { endpoint: `http://127.0.0.1:${ports.otlpHttp}/v1/traces`, scheduledDelayMs: 200 },
+      }),
+    );
+    const ext = start('ext-proc', node, [...tsx, join(repoRoot, 'cli', 'main.ts'), 'ext-proc', '--config', extConf]);
+    await waitUntil('ext_proc', () => tcpOpen(ports.extProc), ext.rec, ext.file);
+
+    log('meshtrace up: starting Envoy: 3 sidecars and the edge gateway, the meshtrace filter in each');
+    const envoys: { name: string; bootstrap: Record<string, unknown> }[] = [
+      ...(['storefront', 'inventory', 'pricing'] as const).map((s) => ({
+        name: `sidecar-${s}`,
+        bootstrap: sidecarBootstrap(cfg, s, { wasmFile: WASM, accessLogPath: join(logs, `sidecar-${s}-access.log`) }),
+      })),
+      {
+        name: 'gateway',
+        bootstrap: gatewayBootstrap(cfg, { wasmFile: WASM, accessLogPath: join(logs, 'gateway-access.log') }),
+      },
+    ];
+    const started: { name: string; rec: ChildRecord; file: string; admin: number }[] = [];
+    for (const e of envoys) {
+      const admin = ports.admin[e.name] as number;
+      const file = join(confDir, `${e.name}.yaml`);
+      writeFileSync(
+        file,
+        stringify({
+          ...e.bootstrap,
+          admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
+        }),
+      );
+      const s = start(e.name, envoyPath(), [
+        '-c',
+        file,
+        '--disable-hot-restart',
+        '--concurrency',
+        '1',
+        '--log-level',
+        'warn',
+        // Access logs reach the files within half a second (Envoy's default is 10 s).
+        '--file-flush-interval-msec',
+        '500',
+      ]);
+      started.push({ name: e.name, ...s, admin });
+    }
+    for (const s of started)
+      await waitUntil(`Envoy ${s.name}`, () => httpOk(`http://127.0.0.1:${s.admin}/ready`), s.rec, s.file, 60000);
+
+    const gw = `http://127.0.0.1:${ports.gateway}`;
+    state.urls = {
+      gateway: `${gw}/shop/items/42`,
+      collector_api: `http://127.0.0.1:${ports.api}/api/stats`,
+      traces_api: `http://127.0.0.1:${ports.api}/api/traces`,
+      otlp_http: `http://127.0.0.1:${ports.otlpHttp}/v1/traces`,
+      envoy_admin_gateway: `http://127.0.0.1:${ports.admin.gateway}`,
+      logs: logs,
+      config: confDir,
+    };
+    writeState(state, dir);
+
+    const n = opts.requests ?? 12;
+    log(`meshtrace up: driving ${n} requests through the gateway`);
+    const statuses = new Map<number, number>();
+    let sample: unknown;
+    for (let i = 0; i < n; i++) {
+      const headers: Record<string, string> =
+        i % 2 === 0 ? { traceparent: `00-${'ab'.repeat(15)}${String(i).padStart(2, '0')}-00f067aa0ba902b7-01` } : {};
+      try {
+        const res = await fetch(`${gw}/shop/items/item-${i % 4}`, { headers, signal: AbortSignal.timeout(10000) });
+        const body = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        if (res.ok && sample === undefined) sample = JSON.parse(body);
+      } catch {
+        statuses.set(0, (statuses.get(0) ?? 0) + 1);
+      }
+    }
+    // Let access logs flush and ext_proc export its spans.
+    await new Promise((r) => setTimeout(r, 1500));
+    const stats = (await (await fetch(`http://127.0.0.1:${ports.api}/api/stats`)).json()) as {
+      spans: number;
+      traces: number;
+      services: string[];
+    };
+
+    log('');
+    log('── summary ─────────────────────────────────────────────────────────────');
+    log(`requests: ${[...statuses].map(([s, c]) => `${c}× ${s === 0 ? 'failed' : s}`).join(', ')}`);
+    if (sample) log(`one response: ${JSON.stringify(sample)}`);
+    log('hops (Envoy access logs; trace ids seen at each proxy):');
+    const hops = [
+      ['gateway', 'gateway-access.log'],
+      ['storefront sidecar', 'sidecar-storefront-access.log'],
+      ['inventory sidecar', 'sidecar-inventory-access.log'],
+      ['pricing sidecar', 'sidecar-pricing-access.log'],
+    ] as const;
+    for (const [label, f] of hops) {
+      const lines = readAccessLog(join(logs, f));
+      const traces = new Set(lines.map((l) => l.trace_id).filter(Boolean));
+      log(`  ${label.padEnd(20)} ${String(lines.length).padStart(3)} log lines, ${traces.size} distinct trace ids`);
+    }
+    log(`collector: ${stats.spans} spans in ${stats.traces} traces from ${stats.services.join(', ') || 'no service'}`);
+    log('note: the sample services forward no trace headers, so each hop past a service starts a');
+    log("      new trace; connecting them into one trace is the zero-code linking issue's job.");
+    log('      Spans reach the collector from ext_proc at the edge; the Wasm filter propagates');
+    log('      context at every hop and will add its own spans when its span export lands.');
+    log('');
+    log('where to look:');
+    for (const [k, v] of Object.entries(state.urls)) log(`  ${k.padEnd(20)} ${v}`);
+    log('─────────────────────────────────────────────────────────────────────────');
+
+    if (opts.once) {
+      await stopAll();
+      return statuses.get(200) === n ? 0 : 1;
+    }
+    log('meshtrace up: running. Ctrl-C or `meshtrace down` stops everything.');
+    // Children are unref'd; this timer keeps the supervisor alive until a signal arrives
+    // (onSignal stops everything and exits).
+    setInterval(() => {}, 1 << 30);
+    await new Promise<void>(() => {});
+    return 0;
+  } catch (err) {
+    log(`meshtrace up: ${(err as Error).message}`);
+    await stopAll();
+    return 1;
+  } finally {
+    if (opts.once) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+// `meshtrace up` end to end: the local mesh starts (real Envoy gateway + sidecars with the
+// meshtrace filter, Node/Python/Go services, redis-server, ext_proc, collector), serves a
+// request through all three services and Redis, puts spans into the collector — and both
+// `meshtrace down` and Ctrl-C leave no process behind. "Behind" is checked over every process
+// on the machine: each one `up` starts inherits MESHTRACE_STATE_DIR=<this test's dir>.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { freePort } from '../support/ports.ts';
+
+interface State {
+  supervisor: number;
+  children: { name: string; pid: number }[];
+  urls: Record<string, string>;
+}
+
+/** Pids of every process whose environment carries this state dir. */
+function processesOf(stateDir: string): number[] {
+  const marker = `MESHTRACE_STATE_DIR=${stateDir}\0`;
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) out.push(Number(entry));
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+async function startUp(t: ExecutionContext) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'meshtrace-up-'));
+  const port = await freePort();
+  const env = { ...process.env, MESHTRACE_STATE_DIR: stateDir };
+  const child = spawn(
+    process.execPath,
+    ['--import=tsx', 'cli/main.ts', 'up', '--requests', '4', '--port', String(port)],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // Safety net if an assertion fails midway: stop whatever this test's `up` left running.
+  t.teardown(async () => {
+    for (const pid of processesOf(stateDir)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  });
+  // A fresh machine compiles the Go sample once (minutes on a busy 2-core box); later runs are cached.
+  const deadline = Date.now() + 280000;
+  while (!output.includes('running. Ctrl-C') && Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.true(output.includes('running. Ctrl-C'), output);
+  const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as State;
+  return { stateDir, env, child, exited, state, output: () => output };
+}
+
+async function assertServes(t: ExecutionContext, state: State, output: string) {
+  const res = await fetch(state.urls.gateway as string);
+  t.is(res.status, 200, output);
+  const body = (await res.json()) as { lang: string; stock: { lang: string; price: { lang: string; views: string } } };
+  t.is(body.lang, 'node');
+  t.is(body.stock.lang, 'python');
+  t.is(body.stock.price.lang, 'go');
+  t.regex(body.stock.price.views, /^\d+$/, 'pricing reached Redis through its sidecar');
+  t.regex(output, /requests: 4× 200/);
+  const stats = (await (await fetch(state.urls.collector_api as string)).json()) as {
+    spans: number;
+    services: string[];
+  };
+  t.true(stats.spans >= 4, `spans in the collector: ${stats.spans}`);
+  t.true(stats.services.includes('meshtrace-edge'), stats.services.join(','));
+  const names = state.children.map((c) => c.name).sort();
+  t.deepEqual(names, [
+    'collector',
+    'ext-proc',
+    'gateway',
+    'inventory',
+    'pricing',
+    'redis',
+    'sidecar-inventory',
+    'sidecar-pricing',
+    'sidecar-storefront',
+    'storefront',
+  ]);
+}
+
+test.serial('meshtrace up serves traffic through the mesh; meshtrace down leaves no process behind', async (t) => {
+  t.timeout(360000);
+  const up = await startUp(t);
+  await assertServes(t, up.state, up.output());
+  t.true(processesOf(up.stateDir).length >= 10, 'every part is running');
+
+  const downOut = await new Promise<{ code: number | null; out: string }>((resolve) => {
+    execFile(process.execPath, ['--import=tsx', 'cli/main.ts', 'down'], { env: up.env }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+  });
+  t.is(downOut.code, 0, downOut.out);
+  t.is(await up.exited, 0, 'meshtrace up exits cleanly when told to stop');
+  t.deepEqual(processesOf(up.stateDir), [], 'no process left behind');
+  t.false(existsSync(join(up.stateDir, 'state.json')), 'state cleared');
+});
+
+test.serial('Ctrl-C on meshtrace up stops everything', async (t) => {
+  t.timeout(360000);
+  const up = await startUp(t);
+  t.is((await fetch(up.state.urls.gateway as string)).status, 200);
+  process.kill(up.state.supervisor, 'SIGINT');
+  t.is(await up.exited, 0, up.output());
+  t.deepEqual(processesOf(up.stateDir), [], 'no process left behind');
+  t.false(existsSync(join(up.stateDir, 'state.json')));
+  t.regex(up.output(), /meshtrace: stopped/);
+});
