@@ -2,7 +2,7 @@
 // continued per inbound format, a new trace with ids from WASI random_get when there is none,
 // stale propagation headers replaced, traceresponse on the response, and the counters.
 import test from 'ava';
-import { fixedRandom } from '../support/proxy-wasm-host/determinism.ts';
+import { fixedRandom, seededRandom } from '../support/proxy-wasm-host/determinism.ts';
 import { loadFilter, requestHeaders } from '../support/proxy-wasm-host/filter.ts';
 import type { HeaderPair } from '../support/proxy-wasm-host/header-map.ts';
 import type { ProxyWasmHost } from '../support/proxy-wasm-host/host.ts';
@@ -211,4 +211,17 @@ test('counters add up over mixed requests', async (t) => {
   t.is(host.metric('meshtrace.traces_started'), 3);
   t.is(host.metric('meshtrace.invalid_context.traceparent_malformed'), 1, JSON.stringify(host.metrics()));
   t.is(host.liveContexts(), 1, 'every stream context was deleted');
+});
+
+test('the default random source is seeded: two hosts draw the same ids, other seeds differ', async (t) => {
+  const first = async (options: Parameters<typeof loadFilter>[1] = {}) => {
+    const { host } = await loadFilter({}, options);
+    const s = host.newHttpStream();
+    s.callOnRequestHeaders(requestHeaders(), true);
+    return s.requestHeader('traceparent');
+  };
+  const a = await first();
+  t.regex(a ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/);
+  t.is(await first(), a);
+  t.not(await first({ random: seededRandom(2) }), a);
 });
