@@ -1,13 +1,17 @@
 // `npm run bench:gateway` — requests/s through a real express-gateway (child processes) in
 // front of the same upstream, without and with the meshtrace policy, in the same run.
 // Rounds alternate between configurations so drift on a shared machine hits all of them.
-// Target (printed, never asserted): meshtrace + proxy ≥ 0.9 × proxy alone.
+// Target (printed, never asserted): meshtrace + proxy ≥ 0.9 × proxy alone. On a shared machine
+// requests/s swing with everyone else's load, so the gateway process's CPU time per request
+// (from /proc) is printed too: its inverse ratio is the throughput ratio on a dedicated core.
 //
 // Options: --rounds N (3)  --round-seconds S (5)  --warmup-seconds S (2)  --connections N (16)
 import { createServer, type RequestListener } from 'node:http';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type RunningGateway, startGateway } from '../test/gateway/gateway-process.ts';
 import { runLoad } from './lib/load.ts';
+import { cpuSeconds } from './lib/proc-cpu.ts';
 import { median, table } from './lib/stats.ts';
 
 const TARGET_RATIO = 0.9;
@@ -19,6 +23,7 @@ interface Row {
   rps: number[];
   p50: number[];
   p99: number[];
+  cpuUsPerReq: number[];
   non2xx: number;
 }
 
@@ -98,7 +103,7 @@ async function main(): Promise<number> {
     ];
     const rows: Row[] = [];
     for (const [name, cfg] of configs) {
-      rows.push({ name, gateway: await startGateway(t, cfg), rps: [], p50: [], p99: [], non2xx: 0 });
+      rows.push({ name, gateway: await startGateway(t, cfg), rps: [], p50: [], p99: [], cpuUsPerReq: [], non2xx: 0 });
     }
     console.log(
       `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s after ${warmupS}s warm-up, every request sampled and exported`,
@@ -107,7 +112,10 @@ async function main(): Promise<number> {
       await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: warmupS, headers: TRACEPARENT });
     for (let r = 0; r < rounds; r++) {
       for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
+        const pid = row.gateway.process.child.pid!;
+        const cpuBefore = cpuSeconds(pid);
         const res = await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: roundS, headers: TRACEPARENT });
+        row.cpuUsPerReq.push(((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, res.requests));
         row.rps.push(res.rps);
         row.p50.push(res.p50Ms);
         row.p99.push(res.p99Ms);
@@ -115,22 +123,36 @@ async function main(): Promise<number> {
       }
     }
     const base = median(rows[0]!.rps);
+    const baseCpu = median(rows[0]!.cpuUsPerReq);
     console.log(
       table([
-        ['configuration', 'req/s (median)', 'ratio vs proxy', 'p50 ms', 'p99 ms', 'non-2xx/errors'],
+        [
+          'configuration',
+          'req/s (median)',
+          'ratio vs proxy',
+          'p50 ms',
+          'p99 ms',
+          'gateway CPU µs/req',
+          'CPU-bound ratio',
+          'non-2xx/errors',
+        ],
         ...rows.map((row) => [
           row.name,
           median(row.rps).toFixed(0),
           (median(row.rps) / base).toFixed(3),
           median(row.p50).toFixed(2),
           median(row.p99).toFixed(2),
+          median(row.cpuUsPerReq).toFixed(0),
+          (baseCpu / median(row.cpuUsPerReq)).toFixed(3),
           String(row.non2xx),
         ]),
       ]),
     );
     const ratio = median(rows[1]!.rps) / base;
+    const cpuRatio = baseCpu / median(rows[1]!.cpuUsPerReq);
+    const verdict = (r: number) => (r >= TARGET_RATIO ? 'met' : 'NOT met');
     console.log(
-      `meshtrace + proxy / proxy = ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'}); OTLP bytes exported: ${exportedBytes}`,
+      `meshtrace + proxy / proxy: req/s ratio ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${verdict(ratio)}), CPU-bound ratio ${cpuRatio.toFixed(3)} (${verdict(cpuRatio)}); OTLP bytes exported: ${exportedBytes}; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`,
     );
     return 0;
   } finally {

@@ -44,10 +44,12 @@ export interface TracingOptions {
 export interface Tracing {
   tracer: Tracer;
   /**
-   * The trace id the next root span started (synchronously, right after) will get. A head
-   * sampler decides from the trace id before the span exists, so the id is chosen first.
+   * The ids the next span started (synchronously, right after) will get: `traceId` applies
+   * only to a root span (a child inherits its parent's). A head sampler decides from the trace
+   * id, and outbound headers carry the span id, before the span object exists — so meshtrace
+   * chooses ids first and creates spans only for requests it keeps.
    */
-  presetTraceId(traceId: string): void;
+  presetIds(traceId: string | null, spanId: string | null): void;
   provider: BasicTracerProvider;
   counters(): { decisions: DecisionCounters; export: ExportCounters };
   forceFlush(): Promise<void>;
@@ -82,19 +84,22 @@ class RecordAllSampler implements Sampler {
   }
 }
 
-/** Random ids, except a root's trace id when one was preset for the very next span. */
+/** Random ids, except ids preset for the very next span. */
 class PresetIdGenerator implements IdGenerator {
   private readonly random = new RandomIdGenerator();
-  next: string | null = null;
+  nextTrace: string | null = null;
+  nextSpan: string | null = null;
 
   generateTraceId(): string {
-    const id = this.next;
-    this.next = null;
+    const id = this.nextTrace;
+    this.nextTrace = null;
     return id ?? this.random.generateTraceId();
   }
 
   generateSpanId(): string {
-    return this.random.generateSpanId();
+    const id = this.nextSpan;
+    this.nextSpan = null;
+    return id ?? this.random.generateSpanId();
   }
 }
 
@@ -120,8 +125,9 @@ export function startTracing(o: TracingOptions): Tracing {
   });
   return {
     tracer: provider.getTracer('meshtrace'),
-    presetTraceId: (id) => {
-      ids.next = id;
+    presetIds: (traceId, spanId) => {
+      ids.nextTrace = traceId;
+      ids.nextSpan = spanId;
     },
     provider,
     counters: () => ({ decisions: { ...decisions.counters }, export: { ...exporter.counters } }),

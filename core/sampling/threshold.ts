@@ -68,6 +68,7 @@ export interface OtTraceState {
 /** Reads the `ot` member of a (normalised) W3C tracestate. */
 export function readOt(tracestate: string): OtTraceState {
   const out: OtTraceState = { th: null, rv: null, rest: [] };
+  if (!tracestate.includes('ot=')) return out;
   for (const member of tracestate.split(',')) {
     const m = member.trim();
     if (!m.startsWith('ot=')) continue;
@@ -90,6 +91,7 @@ export function readOt(tracestate: string): OtTraceState {
  * to the front as W3C requires for a modified member, other members kept in order.
  */
 export function writeOtThreshold(tracestate: string, th: string | null): string {
+  if (tracestate === '') return th === null ? '' : `ot=th:${th}`;
   const ot = readOt(tracestate);
   const parts: string[] = [];
   if (th !== null) parts.push(`th:${th}`);

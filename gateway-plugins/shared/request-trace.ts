@@ -12,7 +12,7 @@
 //
 // Tracing never fails a request: any exception here is counted and the request proceeds.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Context, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../../core/otel/index.ts';
 import { assessTrust, EdgeSampler, type HeadDecision, type SamplingRequest } from '../../core/sampling/index.ts';
 import {
@@ -21,6 +21,7 @@ import {
   headersFromNode,
   inject,
   isTraceHeader,
+  newSpanId,
   newTraceId,
   type TraceContext,
 } from '../../core/trace-context/index.ts';
@@ -53,12 +54,28 @@ export interface Attempt {
 
 export interface RequestTrace {
   traceId: string;
-  span: Span;
+  /** This hop's span id (the upstream's parent when there are no attempt spans). */
+  spanId: string;
   head: HeadDecision;
   /** Set by a proxy stage when the upstream failed in a way the status alone does not say. */
   proxyError?: 'timeout' | 'connect_error' | 'reset';
   /** Starts a CLIENT span for one upstream attempt (1-based) to `endpoint`. */
   startAttempt(attempt: number, endpoint: string): Attempt;
+}
+
+type Attrs = Record<string, string | number | boolean>;
+
+/**
+ * A span recorded as plain data and turned into an OpenTelemetry span only if the request is
+ * kept: most requests are dropped at realistic rates, and they then cost no SDK span at all.
+ */
+interface PendingSpan {
+  spanId: string;
+  name: string;
+  startMs: number;
+  endMs: number | null;
+  attributes: Attrs;
+  error: string | null;
 }
 
 export interface GatewayCounters {
@@ -68,6 +85,23 @@ export interface GatewayCounters {
 }
 
 const traces = new WeakMap<IncomingMessage, RequestTrace>();
+/** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
+const MAX_ATTEMPT_SPANS = 16;
+
+function links(attach: 'parent' | 'link' | 'none', inbound: TraceContext | null): Link[] {
+  if (attach !== 'link' || inbound === null) return [];
+  return [
+    {
+      context: {
+        traceId: inbound.traceId,
+        spanId: inbound.spanId,
+        traceFlags: inbound.sampled ? 1 : 0,
+        isRemote: true,
+      },
+      attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
+    },
+  ];
+}
 
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
@@ -141,32 +175,9 @@ export class GatewayTracer {
       nowMs: started,
     };
     const head = this.sampler.head(sreq);
-
-    let ctx: Context = ROOT_CONTEXT;
-    const links: Link[] = [];
-    if (asParent) {
-      ctx = trace.setSpanContext(ROOT_CONTEXT, {
-        traceId: inbound.traceId,
-        spanId: inbound.spanId,
-        traceFlags: inbound.sampled ? 1 : 0,
-        isRemote: true,
-      });
-    } else {
-      if (verdict.attach === 'link' && inbound !== null) {
-        links.push({
-          context: {
-            traceId: inbound.traceId,
-            spanId: inbound.spanId,
-            traceFlags: inbound.sampled ? 1 : 0,
-            isRemote: true,
-          },
-          attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
-        });
-      }
-      this.tracing.presetTraceId(traceId);
-    }
-    ctx = withSpanTraceState(ctx, head.tracestate);
-    const attributes: Record<string, string | number | boolean> = {
+    const spanId = newSpanId();
+    const random = asParent ? inbound.random : true;
+    const attributes: Attrs = {
       'http.request.method': sreq.method,
       'url.path': path,
       'url.scheme': 'http',
@@ -180,73 +191,110 @@ export class GatewayTracer {
     if (info.pipeline) attributes['eg.pipeline'] = info.pipeline;
     if (ex.valid) attributes['meshtrace.inbound.format'] = ex.format;
     if (verdict.debugTokenSubject) attributes['meshtrace.debug.subject'] = verdict.debugTokenSubject;
-    const span = this.tracing.tracer.startSpan(
-      `${sreq.method} ${info.route ?? info.apiEndpoint ?? path}`,
-      { kind: SpanKind.SERVER, attributes, links, startTime: started },
-      ctx,
-    );
-    const spanCtx = trace.setSpan(ctx, span);
-    const own = span.spanContext();
-    const random = asParent ? inbound.random : true;
-    const outbound = (spanId: string): [string, string][] => {
-      const c: TraceContext = {
-        traceId: own.traceId,
-        spanId,
-        sampled: head.sampled,
-        debug: head.keptBy === 'debug',
-        random,
-        tracestate: head.tracestate,
-        baggage: inbound?.baggage ?? [],
-      };
-      return inject(c, s.outbound);
+    const server: PendingSpan = {
+      spanId,
+      name: `${sreq.method} ${info.route ?? info.apiEndpoint ?? path}`,
+      startMs: started,
+      endMs: null,
+      attributes,
+      error: null,
     };
+    const attempts: PendingSpan[] = [];
+    const outbound = (parentSpanId: string): [string, string][] =>
+      inject(
+        {
+          traceId,
+          spanId: parentSpanId,
+          sampled: head.sampled,
+          debug: head.keptBy === 'debug',
+          random,
+          tracestate: head.tracestate,
+          baggage: inbound?.baggage ?? [],
+        },
+        s.outbound,
+      );
 
     // The upstream must see our context only: drop every inbound trace header and the token.
     for (const name of Object.keys(req.headers)) if (isTraceHeader(name)) delete req.headers[name];
     if (s.sampling.trust.tokenHeader !== null) delete req.headers[s.sampling.trust.tokenHeader];
-    for (const [k, v] of outbound(own.spanId)) req.headers[k] = v;
-    try {
+    for (const [k, v] of outbound(spanId)) req.headers[k] = v;
+    if (!res.headersSent) {
       res.setHeader(
         'traceresponse',
-        formatTraceresponse({ traceId: own.traceId, spanId: own.spanId, sampled: head.sampled, debug: false, random }),
+        formatTraceresponse({ traceId, spanId, sampled: head.sampled, debug: false, random }),
       );
-    } catch {
-      // headers already sent by an earlier stage: nothing to add
     }
 
     const rt: RequestTrace = {
-      traceId: own.traceId,
-      span,
+      traceId,
+      spanId,
       head,
-      startAttempt: (attempt, endpoint) => this.attempt(spanCtx, outbound, attempt, endpoint),
+      startAttempt: (attempt, endpoint) => {
+        const u = new URL(endpoint);
+        const pending: PendingSpan = {
+          spanId: newSpanId(),
+          name: `attempt ${attempt} ${u.host}`,
+          startMs: Date.now(),
+          endMs: null,
+          attributes: {
+            'meshtrace.attempt': attempt,
+            'http.request.resend_count': attempt - 1,
+            'server.address': u.hostname,
+            'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+            'url.full': endpoint,
+          },
+          error: null,
+        };
+        if (attempts.length < MAX_ATTEMPT_SPANS) attempts.push(pending);
+        return {
+          headers: outbound(pending.spanId),
+          end: (o) => {
+            if (pending.endMs !== null) return;
+            pending.endMs = Date.now();
+            const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
+            pending.attributes['meshtrace.attempt.outcome'] = outcome;
+            if (o.status > 0) pending.attributes['http.response.status_code'] = o.status;
+            if (outcome !== 'ok') {
+              pending.attributes['error.type'] = o.error ?? String(o.status);
+              pending.error = outcome;
+            }
+          },
+        };
+      },
     };
     let ended = false;
     const end = (reset: boolean) => {
       if (ended) return;
       ended = true;
       try {
+        const now = Date.now();
         const status = reset && !res.headersSent ? 0 : res.statusCode;
-        const durationMs = Date.now() - started;
         const final = this.sampler.final(sreq, head, {
           status,
           reset: reset || rt.proxyError !== undefined,
-          durationMs,
+          durationMs: now - started,
         });
+        if (!final.sampled || final.keptBy === null) return;
+        server.endMs = now;
         const consumer = info.consumer?.();
         if (consumer?.id) {
-          span.setAttribute('eg.consumer.id', String(consumer.id).slice(0, 256));
-          if (consumer.type) span.setAttribute('eg.consumer.type', String(consumer.type).slice(0, 64));
+          attributes['eg.consumer.id'] = String(consumer.id).slice(0, 256);
+          if (consumer.type) attributes['eg.consumer.type'] = String(consumer.type).slice(0, 64);
         }
-        if (status > 0) span.setAttribute('http.response.status_code', status);
-        const failed = status >= 500 || status === 0 || rt.proxyError !== undefined;
-        if (failed) {
-          const type = rt.proxyError ?? (status === 0 ? 'reset' : String(status));
-          span.setAttribute('error.type', type);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+        if (status > 0) attributes['http.response.status_code'] = status;
+        if (status >= 500 || status === 0 || rt.proxyError !== undefined) {
+          server.error = rt.proxyError ?? (status === 0 ? 'reset' : String(status));
+          attributes['error.type'] = server.error;
         }
-        if (final.sampled && final.keptBy !== null) span.setAttribute(KEPT_BY, final.keptBy);
-        else if (final.droppedBy !== null) span.setAttribute('meshtrace.sampling.dropped_by', final.droppedBy);
-        span.end();
+        attributes[KEPT_BY] = final.keptBy;
+        this.emit(
+          traceId,
+          server,
+          attempts,
+          head.tracestate,
+          asParent ? inbound : null,
+          links(verdict.attach, inbound),
+        );
       } catch {
         this.counters.tracingErrors++;
       }
@@ -256,43 +304,49 @@ export class GatewayTracer {
     return rt;
   }
 
-  private attempt(
-    parent: Context,
-    outbound: (spanId: string) => [string, string][],
-    attempt: number,
-    endpoint: string,
-  ): Attempt {
-    const u = new URL(endpoint);
-    const span = this.tracing.tracer.startSpan(
-      `attempt ${attempt} ${u.host}`,
-      {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          'meshtrace.attempt': attempt,
-          'http.request.resend_count': attempt - 1,
-          'server.address': u.hostname,
-          'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-          'url.full': endpoint,
-        },
-      },
-      parent,
+  /** Materialises a kept request's spans: the SERVER span, then its attempts as children. */
+  private emit(
+    traceId: string,
+    server: PendingSpan,
+    attempts: PendingSpan[],
+    tracestate: string,
+    parent: TraceContext | null,
+    spanLinks: Link[],
+  ): void {
+    const tracer = this.tracing.tracer;
+    let ctx: Context = ROOT_CONTEXT;
+    if (parent !== null) {
+      ctx = trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: parent.traceId,
+        spanId: parent.spanId,
+        traceFlags: parent.sampled ? 1 : 0,
+        isRemote: true,
+      });
+    }
+    ctx = withSpanTraceState(ctx, tracestate);
+    this.tracing.presetIds(parent === null ? traceId : null, server.spanId);
+    const span = tracer.startSpan(
+      server.name,
+      { kind: SpanKind.SERVER, attributes: server.attributes, links: spanLinks, startTime: server.startMs },
+      ctx,
     );
-    let done = false;
-    return {
-      headers: outbound(span.spanContext().spanId),
-      end: (o) => {
-        if (done) return;
-        done = true;
-        const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
-        span.setAttribute('meshtrace.attempt.outcome', outcome);
-        if (o.status > 0) span.setAttribute('http.response.status_code', o.status);
-        if (outcome !== 'ok') {
-          span.setAttribute('error.type', o.error ?? String(o.status));
-          span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-        }
-        span.end();
-      },
-    };
+    const childCtx = trace.setSpan(ctx, span);
+    for (const a of attempts) {
+      this.tracing.presetIds(null, a.spanId);
+      const child = tracer.startSpan(
+        a.name,
+        { kind: SpanKind.CLIENT, attributes: a.attributes, startTime: a.startMs },
+        childCtx,
+      );
+      if (a.endMs === null) {
+        // The downstream went away while this attempt was still running.
+        child.setAttribute('meshtrace.attempt.outcome', 'cancelled');
+        child.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
+      } else if (a.error !== null) child.setStatus({ code: SpanStatusCode.ERROR, message: a.error });
+      child.end(a.endMs ?? server.endMs ?? Date.now());
+    }
+    if (server.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: server.error });
+    span.end(server.endMs ?? Date.now());
   }
 
   shutdown(): Promise<void> {
