@@ -271,7 +271,9 @@ export async function up(opts: UpOptions = {}): Promise<number> {
 
   const logs = join(dir, 'logs');
   const confDir = join(dir, 'config');
+  // Each `up` starts from empty logs and an empty trace store, so the summary describes this run.
   rmSync(logs, { recursive: true, force: true });
+  rmSync(join(dir, 'collector-data'), { recursive: true, force: true });
   mkdirSync(logs, { recursive: true });
   mkdirSync(confDir, { recursive: true });
   const state: MeshState = { supervisor: process.pid, startedAt: new Date().toISOString(), children: [], urls: {} };
@@ -479,6 +481,16 @@ export async function up(opts: UpOptions = {}): Promise<number> {
       log(`  ${label.padEnd(20)} ${String(lines.length).padStart(3)} log lines, ${traces.size} distinct trace ids`);
     }
     log(`collector: ${stats.spans} spans in ${stats.traces} traces from ${stats.services.join(', ') || 'no service'}`);
+    // Logs ↔ traces: every trace the collector holds should appear in the gateway access log
+    // (the filter's context is what ext_proc continues and what the log line records).
+    const stored = (await (await fetch(`http://127.0.0.1:${ports.api}/api/traces?limit=100`)).json()) as {
+      traceId: string;
+    }[];
+    const logged = new Set(readAccessLog(join(logs, 'gateway-access.log')).map((l) => l.trace_id));
+    const matched = stored.filter((t) => logged.has(t.traceId)).length;
+    log(
+      `logs ↔ traces: ${matched}/${stored.length} collector traces have a gateway access-log line with the same trace id`,
+    );
     log('note: the sample services forward no trace headers, so each hop past a service starts a');
     log("      new trace; connecting them into one trace is the zero-code linking issue's job.");
     log('      Spans reach the collector from ext_proc at the edge; the Wasm filter propagates');

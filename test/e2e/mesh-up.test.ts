@@ -88,6 +88,10 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   };
   t.true(stats.spans >= 4, `spans in the collector: ${stats.spans}`);
   t.true(stats.services.includes('meshtrace-edge'), stats.services.join(','));
+  const m = /logs ↔ traces: (\d+)\/(\d+) collector traces/.exec(output);
+  t.truthy(m, output);
+  t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
+  t.is(m?.[1], m?.[2], 'every stored trace is findable from the gateway access log');
   const names = state.children.map((c) => c.name).sort();
   t.deepEqual(names, [
     'collector',
