@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { repoRoot } from '../core/envoy-binary.ts';
 import { wasmHttpFilter } from '../test/support/envoy.ts';
 import { type BenchConfig, compareThroughEnvoy, formatRows } from './lib/envoy-ab.ts';
+import { writeNoopWasm } from './lib/noop-wasm.ts';
 import { median } from './lib/stats.ts';
 
 const FILTER_WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
@@ -24,6 +25,12 @@ const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b71
 function configurations(): BenchConfig[] {
   return [
     { name: 'no filter', headers: TRACEPARENT },
+    // Floor cost of any Proxy-Wasm filter (its own VM id so it does not share meshtrace's VM).
+    {
+      name: 'no-op wasm filter',
+      httpFilters: [wasmHttpFilter(writeNoopWasm(), '', { vmId: 'noop', rootId: 'noop' })],
+      headers: TRACEPARENT,
+    },
     { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
   ];
 }
@@ -57,7 +64,8 @@ async function main(): Promise<number> {
   );
   const rows = await compareThroughEnvoy(configurations(), opts);
   console.log(formatRows(rows));
-  const [base, filter] = rows;
+  const base = rows[0];
+  const filter = rows.find((r) => r.name === 'filter');
   if (base && filter) {
     const ratio = filter.rps / base.rps;
     console.log(

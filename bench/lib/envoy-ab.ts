@@ -1,7 +1,7 @@
 // A/B load comparison through real Envoy. One proxy Envoy (concurrency 1) carries one listener
 // per configuration, all routing to the same upstream — a second Envoy answering with a
 // direct_response, so the upstream costs little CPU and behaves the same for every row.
-// Rounds alternate between configurations (A B C A B C …) after a warm-up, so drift on a shared
+// Rounds alternate between configurations (A B C, C B A, …) after a warm-up, so drift on a shared
 // machine lands on every row alike. Reported per row: requests/s, p50 and p99 latency, and the
 // proxy's CPU time per request; ratios are against the first (baseline) configuration.
 import { localCluster, type RunningEnvoy, startEnvoy } from '../../test/support/envoy.ts';
@@ -128,7 +128,10 @@ export async function compareThroughEnvoy(configs: BenchConfig[], opts: AbOption
     const rounds: LoadResult[][] = configs.map(() => []);
     const cpu: number[] = configs.map(() => 0);
     for (let round = 0; round < opts.rounds; round++) {
-      for (const [i, c] of configs.entries()) {
+      // A B C, then C B A: a linear drift over the run lands on every row alike.
+      const order = [...configs.entries()];
+      if (round % 2 === 1) order.reverse();
+      for (const [i, c] of order) {
         const before = cpuSeconds(pid);
         const r = await runLoad(url(i), { connections: opts.connections, durationS: opts.roundS, headers: c.headers });
         cpu[i] = (cpu[i] as number) + cpuSeconds(pid) - before;
