@@ -14,14 +14,12 @@
 //      carries the request's enrichment; it ends when we answer.
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { DenyRule } from './config.ts';
 import { clientAddress } from './enrich/envoy-attributes.ts';
 import type { Enrichment } from './enrich/index.ts';
 import type { Attrs } from './enrich/types.ts';
 import type { CheckRequest, CheckResponse } from './envoy-types.ts';
 import type { ProcessorDeps } from './ext-proc.ts';
-import { SpanHandle } from './ext-proc.ts';
 import { fromStringMap, overwrite } from './headers.ts';
 import { toStruct } from './struct.ts';
 
@@ -72,23 +70,18 @@ async function check(d: ProcessorDeps, req: CheckRequest): Promise<CheckResponse
   if (rule) e.attrs['meshtrace.authz.denied_by'] = rule.name;
   e.attrs['meshtrace.authz.decision'] = rule ? 'deny' : 'allow';
 
-  const parent = d.propagation.extract(headers);
   let traceHeaders: [string, string][] = [];
   let staleHeaders: string[] = [];
-  let traceId = parent?.parent.traceId;
+  let traceId: string | undefined;
   if (d.cfg.mode === 'span') {
-    const parentCtx = parent ? trace.setSpanContext(context.active(), parent.parent) : context.active();
-    const span = d.tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: e.attrs }, parentCtx);
-    const handle = new SpanHandle(span, d.metrics);
-    traceId = span.spanContext().traceId;
-    const out = d.propagation.inject(span.spanContext(), parent, headers);
-    traceHeaders = out.set;
-    staleHeaders = out.remove;
-    if (rule) {
-      span.setAttribute('http.response.status_code', rule.status);
-      if (rule.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    }
-    handle.end();
+    const hop = d.hop.begin({ method, path: e.path, authority: http.host ?? '', headers, attrs: e.attrs });
+    traceId = hop.traceId;
+    traceHeaders = hop.set;
+    staleHeaders = hop.remove;
+    // ext_authz never sees the response: the outcome we know is our own decision.
+    hop.finish({ status: rule ? rule.status : 200 });
+  } else {
+    traceId = d.propagation.extract(headers)?.parent.traceId;
   }
   if (d.logger.enabled('debug'))
     d.logger.log('debug', 'ext_authz check', { trace_id: traceId, decision: rule ? 'deny' : 'allow', path: e.path });

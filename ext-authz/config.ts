@@ -2,6 +2,11 @@
 // path (`enrich.headers[2]`) and what is wrong, so a bad file fails at start-up, not per request.
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import {
+  ConfigError as SamplingConfigError,
+  parseSamplingConfig,
+  type SamplingConfig,
+} from '../core/sampling/index.ts';
 import { TRACE_FORMATS, type TraceFormat } from '../core/trace-context/index.ts';
 
 export type Mode = 'span' | 'metadata';
@@ -37,7 +42,8 @@ export interface ServiceConfig {
   serviceName: string;
   otlp: { endpoint?: string; maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMs: number };
   propagation: { extract: TraceFormat[]; inject: TraceFormat[] };
-  sampling: { ratio: number; keepErrors: boolean };
+  /** The shared `sampling` section (core/sampling/README.md). */
+  sampling: SamplingConfig;
   enrich: {
     headers: string[];
     maxValueBytes: number;
@@ -186,7 +192,6 @@ export function normaliseConfig(raw: unknown, source = 'config'): ServiceConfig 
   const listen = r.object(top.listen, 'listen', ['host', 'port']);
   const otlp = r.object(top.otlp, 'otlp', ['endpoint', 'maxQueueSize', 'maxExportBatchSize', 'scheduledDelayMs']);
   const prop = r.object(top.propagation, 'propagation', ['extract', 'inject']);
-  const sampling = r.object(top.sampling, 'sampling', ['ratio', 'keepErrors']);
   const enrich = r.object(top.enrich, 'enrich', ['headers', 'maxValueBytes', 'redactQueryParams', 'jwt', 'graphql']);
   const authz = r.object(top.authz, 'authz', ['deny']);
   const metrics = r.object(top.metrics, 'metrics', ['port', 'host']);
@@ -233,10 +238,7 @@ export function normaliseConfig(raw: unknown, source = 'config'): ServiceConfig 
       extract: formats('propagation.extract', prop.extract, ['w3c', 'b3', 'b3multi']),
       inject: formats('propagation.inject', prop.inject, ['w3c']),
     },
-    sampling: {
-      ratio: r.number(sampling.ratio, 'sampling.ratio', 1, 0, 1),
-      keepErrors: r.bool(sampling.keepErrors, 'sampling.keepErrors', true),
-    },
+    sampling: readSampling(r, top.sampling),
     enrich: {
       headers,
       maxValueBytes: r.int(enrich.maxValueBytes, 'enrich.maxValueBytes', 256, 1, 8192),
@@ -260,6 +262,18 @@ export function normaliseConfig(raw: unknown, source = 'config'): ServiceConfig 
       `(${cfg.otlp.maxExportBatchSize}) must not exceed otlp.maxQueueSize (${cfg.otlp.maxQueueSize})`,
     );
   return cfg;
+}
+
+function readSampling(r: Reader, v: unknown): SamplingConfig {
+  try {
+    return parseSamplingConfig(v, 'sampling');
+  } catch (err) {
+    if (!(err instanceof SamplingConfigError)) throw err;
+    // The shared parser already words each problem as `<path>: <what>`; report the first.
+    const [first = 'sampling: invalid'] = err.problems;
+    const colon = first.indexOf(': ');
+    r.fail(first.slice(0, colon), first.slice(colon + 2));
+  }
 }
 
 function readJwt(r: Reader, v: unknown): JwtConfig {

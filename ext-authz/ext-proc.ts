@@ -11,19 +11,19 @@
 //      POST small enough to buffer — a mode_override asking for the BUFFERED request body.
 //   2. Only if we asked: ProcessingRequest{request_body} (whole body, end_of_stream). We name
 //      the GraphQL operation and MUST answer ProcessingResponse{request_body} (no mutation).
-//   3. ProcessingRequest{response_headers}: we record status and sizes, end the span, and MUST
+//   3. ProcessingRequest{response_headers}: we record status and sizes, take the final sampling
+//      decision (error/latency bias, hop-trace.ts), end the span, and MUST
 //      answer ProcessingResponse{response_headers} (no mutation).
 //   4. Envoy half-closes; we end our side. Any other message (trailers, response body if some
 //      config sends it) gets its empty answer so Envoy never waits on us.
 //   5. Envoy may instead cancel (client reset, its message_timeout, filter destroyed): the span
-//      ends there, marked with why. Every stream's span ends exactly once (SpanHandle).
+//      ends there, marked with why. Every stream's span ends exactly once (HopTrace.finish).
 //
 // A message with no arm set, or one out of order (request_body before request_headers), is a
 // protocol error: the stream fails with INVALID_ARGUMENT; other streams are untouched.
 // Messages of one stream are handled strictly in order (JWT verification is async).
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { type Span, SpanKind, SpanStatusCode, type Tracer, context, trace } from '@opentelemetry/api';
 import type { ServiceConfig } from './config.ts';
 import { envoyAttributes } from './enrich/envoy-attributes.ts';
 import { graphqlAttributes } from './enrich/graphql.ts';
@@ -31,6 +31,7 @@ import type { Enricher, Enrichment } from './enrich/index.ts';
 import type { Attrs } from './enrich/types.ts';
 import type { ProcessingRequest, ProcessingResponse } from './envoy-types.ts';
 import { first, fromHeaderMap, overwrite } from './headers.ts';
+import type { HopTrace, HopTracer } from './hop-trace.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Propagation } from './propagation.ts';
@@ -38,33 +39,11 @@ import { toStruct } from './struct.ts';
 
 export interface ProcessorDeps {
   cfg: ServiceConfig;
-  tracer: Tracer;
+  hop: HopTracer;
   enricher: Enricher;
   propagation: Propagation;
   metrics: Metrics;
   logger: Logger;
-}
-
-/** Owns one span and guarantees it ends once, whichever of response/cancel/error comes first. */
-export class SpanHandle {
-  private ended = false;
-  constructor(
-    readonly span: Span,
-    private readonly metrics: Metrics,
-  ) {
-    metrics.inc('spans_started_total');
-  }
-  end(reason?: string) {
-    if (this.ended) return false;
-    this.ended = true;
-    if (reason) this.span.setAttribute('meshtrace.ext_proc.end_reason', reason);
-    this.span.end();
-    this.metrics.inc('spans_ended_total');
-    return true;
-  }
-  get isEnded() {
-    return this.ended;
-  }
 }
 
 export class ProtocolError extends Error {}
@@ -73,7 +52,7 @@ type Stream = grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 
 /** Per-stream state. */
 class Exchange {
-  handle?: SpanHandle;
+  hop?: HopTrace;
   enrichment?: Enrichment;
   sawRequestHeaders = false;
   traceId?: string;
@@ -103,7 +82,7 @@ class Exchange {
   private async requestHeaders(msg: ProcessingRequest): Promise<ProcessingResponse> {
     if (this.sawRequestHeaders) throw new ProtocolError('request_headers arrived twice on one stream');
     this.sawRequestHeaders = true;
-    const { cfg, enricher, propagation, tracer } = this.d;
+    const { cfg, enricher } = this.d;
     const headers = fromHeaderMap(msg.request_headers?.headers);
     const method = first(headers, ':method') ?? 'GET';
     const enrichment = await enricher.request({
@@ -115,25 +94,23 @@ class Exchange {
       envoy: envoyAttributes(msg.attributes),
     });
     this.enrichment = enrichment;
-    const parent = propagation.extract(headers);
     const res: ProcessingResponse = { request_headers: { response: {} } };
     if (cfg.mode === 'span') {
       const route = enrichment.attrs['meshtrace.envoy.route'];
-      const parentCtx = parent ? trace.setSpanContext(context.active(), parent.parent) : context.active();
-      const span = tracer.startSpan(
-        typeof route === 'string' ? `${method} ${route}` : method,
-        { kind: SpanKind.SERVER, attributes: enrichment.attrs },
-        parentCtx,
-      );
-      this.handle = new SpanHandle(span, this.d.metrics);
-      const sc = span.spanContext();
-      this.traceId = sc.traceId;
-      const out = propagation.inject(sc, parent, headers);
+      this.hop = this.d.hop.begin({
+        method,
+        path: enrichment.path,
+        authority: first(headers, ':authority') ?? '',
+        headers,
+        route: typeof route === 'string' ? route : undefined,
+        attrs: enrichment.attrs,
+      });
+      this.traceId = this.hop.traceId;
       (res.request_headers as { response: object }).response = {
-        header_mutation: { set_headers: overwrite(out.set, 'raw'), remove_headers: out.remove },
+        header_mutation: { set_headers: overwrite(this.hop.set, 'raw'), remove_headers: this.hop.remove },
       };
     } else {
-      this.traceId = parent?.parent.traceId;
+      this.traceId = this.d.propagation.extract(headers)?.parent.traceId;
     }
     res.dynamic_metadata = this.metadata(enrichment.attrs);
     const gql = cfg.enrich.graphql;
@@ -165,7 +142,7 @@ class Exchange {
     const attrs = graphqlAttributes(msg.request_body.body, gql.maxBodyBytes);
     this.d.enricher.scrub(attrs, this.enrichment?.secrets ?? []);
     if (Object.keys(attrs).length === 0) return res;
-    this.handle?.span.setAttributes(attrs);
+    if (this.hop && !this.hop.ended) this.hop.span.setAttributes(attrs);
     if (this.enrichment) Object.assign(this.enrichment.attrs, attrs);
     res.dynamic_metadata = this.metadata(attrs);
     return res;
@@ -180,12 +157,9 @@ class Exchange {
     const len = Number(first(headers, 'content-length'));
     if (Number.isFinite(len) && len >= 0 && first(headers, 'content-length') !== undefined)
       attrs['http.response.body.size'] = len;
-    if (this.handle && !this.handle.isEnded) {
-      const span = this.handle.span;
-      span.setAttributes(attrs);
-      // OTel HTTP semconv: server spans are errors on 5xx only (4xx is the client's fault).
-      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      this.handle.end();
+    if (this.hop && !this.hop.ended) {
+      this.hop.span.setAttributes(attrs);
+      this.hop.finish({ status: Number.isInteger(status) && status > 0 ? status : 0 });
     }
     if (this.d.cfg.mode === 'metadata' && Object.keys(attrs).length > 0) res.dynamic_metadata = this.metadata(attrs);
     return res;
@@ -196,10 +170,9 @@ class Exchange {
   }
 
   /** The stream closed without response headers (cancel, error, half-close early). */
-  finish(reason: string, error?: string) {
-    if (!this.handle || this.handle.isEnded) return;
-    if (error) this.handle.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    this.handle.end(reason);
+  finish(reason: string) {
+    // No response headers seen: the request was reset, timed out or Envoy stopped asking.
+    this.hop?.finish({ status: 0, reset: true, reason });
   }
 }
 
@@ -212,11 +185,11 @@ export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<P
     const ex = new Exchange(d);
     let chain = Promise.resolve();
     let closed = false;
-    const close = (reason: string, err?: string) => {
+    const close = (reason: string) => {
       if (closed) return;
       closed = true;
       metrics.activeStreams--;
-      ex.finish(reason, err);
+      ex.finish(reason);
     };
     call.on('data', (msg: ProcessingRequest) => {
       chain = chain.then(async () => {
@@ -233,7 +206,7 @@ export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<P
             error: (err as Error).message,
             trace_id: ex.traceId,
           });
-          close('error', (err as Error).message);
+          close(protocol ? 'protocol_error' : 'error');
           call.emit('error', {
             code: protocol ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL,
             details: (err as Error).message,
@@ -244,10 +217,14 @@ export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<P
       });
     });
     call.on('end', () => {
-      void chain.then(() => {
-        close('stream_end');
-        if (!call.cancelled && !call.writableEnded) call.end();
-      });
+      // grpc-js ends the readable side before it reports a cancel (RST_STREAM): give the
+      // 'cancelled' event one turn so a reset is recorded as such, not as a clean end.
+      void chain.then(() =>
+        setImmediate(() => {
+          close('stream_end');
+          if (!call.cancelled && !call.writableEnded) call.end();
+        }),
+      );
     });
     call.on('cancelled', () => {
       metrics.inc('stream_cancelled_total');
@@ -257,7 +234,7 @@ export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<P
       if (closed) return;
       metrics.inc('stream_errors_total');
       logger.log('debug', 'ext_proc stream error', { error: err.message, trace_id: ex.traceId });
-      close('error', err.message);
+      close('error');
     });
   };
 }

@@ -25,8 +25,6 @@ export type Counter =
   | 'messages_total'
   | 'spans_started_total'
   | 'spans_ended_total'
-  | 'spans_exported_total'
-  | 'spans_dropped_total'
   | 'spans_kept_by_error_total'
   | 'stream_errors_total'
   | 'stream_cancelled_total'
@@ -38,6 +36,8 @@ export type Counter =
 export class Metrics {
   private readonly counters = new Map<Counter, number>();
   activeStreams = 0;
+  /** Counters kept elsewhere (SDK export, sampler), read at render time. */
+  external: () => Record<string, number> = () => ({});
   readonly latency = { process: new Histogram(), check: new Histogram() };
 
   inc(name: Counter, by = 1) {
@@ -49,7 +49,7 @@ export class Metrics {
   }
 
   snapshot(): Record<string, number> {
-    const out: Record<string, number> = Object.fromEntries(this.counters);
+    const out: Record<string, number> = { ...Object.fromEntries(this.counters), ...this.external() };
     out.active_streams = this.activeStreams;
     return out;
   }
@@ -57,7 +57,7 @@ export class Metrics {
   /** Prometheus text exposition format 0.0.4. */
   prometheus(): string {
     const lines: string[] = [];
-    for (const [name, v] of [...this.counters].sort()) {
+    for (const [name, v] of [...this.counters, ...Object.entries(this.external())].sort()) {
       lines.push(`# TYPE meshtrace_ext_${name} counter`, `meshtrace_ext_${name} ${v}`);
     }
     lines.push('# TYPE meshtrace_ext_active_streams gauge', `meshtrace_ext_active_streams ${this.activeStreams}`);

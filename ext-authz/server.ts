@@ -8,7 +8,6 @@
 // shutdown.drainMs to finish (Envoy ends each when its request ends), then the rest are
 // cancelled — their spans still end (reason "cancelled") — and the exporter is flushed.
 import * as grpc from '@grpc/grpc-js';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { checkHandler } from './authz.ts';
 import type { ServiceConfig } from './config.ts';
 import { Enricher } from './enrich/index.ts';
@@ -17,7 +16,7 @@ import { jsonLogger, type Logger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
 import { codecPropagation } from './propagation.ts';
 import { loadServices } from './protos.ts';
-import { startTelemetry } from './telemetry.ts';
+import { HopTracer } from './hop-trace.ts';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -34,22 +33,25 @@ export interface RunningService {
 
 export interface StartOptions {
   logger?: Logger;
-  /** Test hook: export spans here instead of OTLP. */
-  exporter?: SpanExporter;
 }
 
 export async function startService(cfg: ServiceConfig, opts: StartOptions = {}): Promise<RunningService> {
   const logger = opts.logger ?? jsonLogger(cfg.log.level);
   const metrics = new Metrics();
-  const telemetry = startTelemetry(cfg, metrics, opts.exporter);
-  const deps: ProcessorDeps = {
-    cfg,
-    tracer: telemetry.tracer,
-    enricher: new Enricher(cfg, metrics),
-    propagation: codecPropagation(cfg.propagation.extract, cfg.propagation.inject),
-    metrics,
-    logger,
+  const propagation = codecPropagation(cfg.propagation.extract);
+  const hop = new HopTracer(cfg, propagation, metrics);
+  metrics.external = () => {
+    const c = hop.tracing?.counters();
+    const s = hop.sampler.counters;
+    return {
+      spans_exported_total: c?.export.exported ?? 0,
+      spans_export_failed_total: c?.export.failed ?? 0,
+      spans_dropped_queue_full_total: c?.export.queueFull ?? 0,
+      spans_discarded_by_sampling_total: c?.decisions.discarded ?? 0,
+      sampling_requests_total: s.requests,
+    };
   };
+  const deps: ProcessorDeps = { cfg, hop, enricher: new Enricher(cfg, metrics), propagation, metrics, logger };
   const services = loadServices();
   const server = new grpc.Server({
     // Bounded messages: a buffered GraphQL body plus headers fits well within this.
@@ -108,8 +110,8 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions = {}):
           resolve();
         });
       });
-      await telemetry.flush().catch(() => undefined);
-      await telemetry.shutdown().catch(() => undefined);
+      await hop.flush().catch(() => undefined);
+      await hop.shutdown().catch(() => undefined);
       if (metricsServer) await new Promise<void>((r) => metricsServer?.server.close(() => r()));
       logger.log('info', 'stopped', metrics.snapshot());
     })();

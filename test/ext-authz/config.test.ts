@@ -12,7 +12,8 @@ test('defaults: an empty config is valid and safe', (t) => {
   t.true(c.enrich.redactQueryParams.includes('token'));
   t.deepEqual(c.enrich.headers, []);
   t.is(c.otlp.endpoint, undefined);
-  t.true(c.sampling.keepErrors);
+  t.true(c.sampling.error.enabled, 'error-biased keep is on by default');
+  t.is(c.sampling.probability, 1);
 });
 
 const bad: { name: string; config: unknown; field: RegExp }[] = [
@@ -51,9 +52,14 @@ const bad: { name: string; config: unknown; field: RegExp }[] = [
     field: /propagation\.inject\[1\]: unknown format "xray"/,
   },
   {
-    name: 'sampling ratio above 1',
-    config: { sampling: { ratio: 1.5 } },
-    field: /sampling\.ratio: must be a number in \[0, 1\]/,
+    name: 'sampling probability above 1 (shared sampling parser)',
+    config: { sampling: { probability: 1.5 } },
+    field: /sampling\.probability: /,
+  },
+  {
+    name: 'unknown sampling field',
+    config: { sampling: { ratio: 0.5 } },
+    field: /sampling\.ratio: unknown field/,
   },
   {
     name: 'JWT without a key source',

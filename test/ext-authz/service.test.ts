@@ -1,7 +1,6 @@
 // The gRPC service in-process, driven by a real gRPC client speaking the Envoy protos: sampling
 // with error-biased keep, dynamic metadata, graceful drain and the health service.
 import * as grpc from '@grpc/grpc-js';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import test, { type ExecutionContext } from 'ava';
 import { normaliseConfig } from '../../ext-authz/config.ts';
 import type { ProcessingRequest, ProcessingResponse } from '../../ext-authz/envoy-types.ts';
@@ -10,6 +9,7 @@ import { clientFor } from '../../ext-authz/protos.ts';
 import { fromStruct } from '../../ext-authz/struct.ts';
 import { startService } from '../../ext-authz/server.ts';
 import { waitFor } from '../support/process.ts';
+import { startOtlpReceiver } from './support/otlp-receiver.ts';
 
 type Duplex = grpc.ClientDuplexStream<ProcessingRequest, ProcessingResponse>;
 interface ExtProcClient extends grpc.Client {
@@ -21,17 +21,17 @@ interface HealthClient extends grpc.Client {
 }
 
 async function start(t: ExecutionContext, config: Record<string, unknown>) {
-  const exporter = new InMemorySpanExporter();
+  const otlp = await startOtlpReceiver(t);
   const logs: string[] = [];
-  const svc = await startService(normaliseConfig({ listen: { port: 0 }, otlp: { scheduledDelayMs: 10 }, ...config }), {
-    exporter,
-    logger: jsonLogger('info', (l) => logs.push(l)),
-  });
+  const svc = await startService(
+    normaliseConfig({ listen: { port: 0 }, otlp: { endpoint: otlp.url, scheduledDelayMs: 10 }, ...config }),
+    { logger: jsonLogger('info', (l) => logs.push(l)) },
+  );
   t.teardown(() => svc.stop());
   const ExtProc = clientFor('extProc');
   const client = new ExtProc(`127.0.0.1:${svc.port}`, grpc.credentials.createInsecure()) as unknown as ExtProcClient;
   t.teardown(() => client.close());
-  return { svc, exporter, client, logs };
+  return { svc, otlp, client, logs };
 }
 
 const hdrs = (pairs: Record<string, string>) => ({
@@ -57,8 +57,8 @@ async function exchange(client: ExtProcClient, path: string, status: number, ext
   return replies;
 }
 
-test('sampling ratio 0: a 200 is not exported, a 503 is kept by error and marked so', async (t) => {
-  const { svc, exporter, client } = await start(t, { sampling: { ratio: 0, keepErrors: true } });
+test('probability 0: a 200 is not exported, a 503 is kept by error and marked so', async (t) => {
+  const { svc, otlp, client } = await start(t, { sampling: { probability: 0 } });
   const ok = await exchange(client, '/fine', 200);
   const tp = ok[0]?.request_headers?.response?.header_mutation?.set_headers?.[0];
   t.is(tp?.header.key, 'traceparent');
@@ -68,31 +68,52 @@ test('sampling ratio 0: a 200 is not exported, a 503 is kept by error and marked
     'not sampled (bit 0 clear), random trace id (bit 1, W3C level 2)',
   );
   await exchange(client, '/broken', 503);
-  await waitFor('the kept span', () => exporter.getFinishedSpans().length >= 1);
-  await new Promise((r) => setTimeout(r, 50));
-  const spans = exporter.getFinishedSpans();
-  t.is(spans.length, 1);
-  t.is(spans[0]?.attributes['url.path'], '/broken');
-  t.is(spans[0]?.attributes['meshtrace.sampling.kept_by'], 'error');
+  await waitFor('the kept span', () => otlp.spans.length >= 1);
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(otlp.spans.length, 1);
+  const a = otlp.spans[0]?.attributes ?? {};
+  t.is(a['url.path'], '/broken');
+  t.is(a['meshtrace.sampling.kept_by'], 'error');
+  t.is(a['error.type'], '503');
   t.is(svc.metrics.get('spans_kept_by_error_total'), 1);
   t.is(svc.metrics.get('spans_started_total'), 2);
   t.is(svc.metrics.get('spans_ended_total'), 2);
+  t.is(svc.metrics.snapshot().spans_discarded_by_sampling_total, 1);
 });
 
-test('inbound sampled flag is honoured; keepErrors=false drops a failed unsampled span', async (t) => {
-  const { exporter, client } = await start(t, { sampling: { ratio: 0, keepErrors: false } });
+test('a stream cancelled before the response (Envoy message timeout, client reset) is kept as an error', async (t) => {
+  const { otlp, client } = await start(t, { sampling: { probability: 0 } });
+  const call = client.Process();
+  call.on('error', () => undefined);
+  const replies: ProcessingResponse[] = [];
+  call.on('data', (r: ProcessingResponse) => {
+    replies.push(r);
+    call.cancel();
+  });
+  call.write({ request_headers: hdrs({ ':method': 'GET', ':path': '/cut' }) });
+  const span = await waitFor('the reset span', () => otlp.spans[0]);
+  t.is(span.attributes['meshtrace.sampling.kept_by'], 'error');
+  t.is(span.attributes['meshtrace.ext.end_reason'], 'cancelled');
+  t.is(span.statusCode, 2);
+});
+
+test('internal trust boundary: the inbound sampled flag is honoured both ways', async (t) => {
+  const { otlp, client } = await start(t, {
+    sampling: { probability: 0, error: { enabled: false }, trust: { boundary: 'internal' } },
+  });
   await exchange(client, '/parent-sampled', 200, {
     traceparent: '00-11111111111111111111111111111111-2222222222222222-01',
   });
   await exchange(client, '/parent-unsampled', 500, {
     traceparent: '00-33333333333333333333333333333333-4444444444444444-00',
   });
-  await waitFor('one span', () => exporter.getFinishedSpans().length >= 1);
-  await new Promise((r) => setTimeout(r, 50));
+  await waitFor('one span', () => otlp.spans.length >= 1);
+  await new Promise((r) => setTimeout(r, 100));
   t.deepEqual(
-    exporter.getFinishedSpans().map((s) => s.attributes['url.path']),
+    otlp.spans.map((s) => s.attributes['url.path']),
     ['/parent-sampled'],
   );
+  t.is(otlp.spans[0]?.attributes['meshtrace.sampling.kept_by'], 'parent');
 });
 
 test('mode metadata: no span, no header mutation; enrichment in dynamic_metadata under the namespace', async (t) => {

@@ -1,0 +1,196 @@
+// One HTTP request's span at this hop, with the project's shared sampling and SDK setup:
+//
+//   1. extract the inbound context (core/trace-context, propagation.extract formats)
+//   2. trust boundary (core/sampling assessTrust): attach as child, as a link, or a new root
+//   3. head decision from the trace id (core/sampling EdgeSampler: debug → rules → parent →
+//      consistent probability, cost cap)
+//   4. SERVER span (core/otel: recorded always, exported only if the final decision keeps it);
+//      outbound headers = our span as parent, the head flag, ot=th; stale inbound trace
+//      headers and the debug-token header listed for removal
+//   5. finish(outcome): final decision (error / latency bias keeps head-dropped spans),
+//      status, end — exactly once, whichever of response / cancel / error comes first
+//
+// With no OTLP endpoint configured the same steps run on a no-op tracer: headers still flow,
+// nothing is recorded.
+import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../core/otel/index.ts';
+import { assessTrust, EdgeSampler, type HeadDecision, type SamplingRequest } from '../core/sampling/index.ts';
+import { inject, type TraceContext } from '../core/trace-context/index.ts';
+import { newTraceId } from '../core/trace-context/index.ts';
+import type { ServiceConfig } from './config.ts';
+import type { Attrs } from './enrich/types.ts';
+import { first, type Headers } from './headers.ts';
+import type { Metrics } from './metrics.ts';
+import { isIdentityHeader, type Propagation } from './propagation.ts';
+
+export interface HopRequest {
+  method: string;
+  path: string;
+  authority: string;
+  headers: Headers;
+  route?: string;
+  attrs: Attrs;
+}
+
+export interface Outcome {
+  /** HTTP status sent downstream; 0 when none (reset, cancel). */
+  status: number;
+  reset?: boolean;
+  /** Why the span ends without a response (recorded as meshtrace.ext.end_reason). */
+  reason?: string;
+}
+
+export interface HopTrace {
+  traceId: string;
+  span: Span;
+  /** Header pairs to set on the upstream request. */
+  set: [string, string][];
+  /** Header names to remove from the upstream request. */
+  remove: string[];
+  head: HeadDecision;
+  readonly ended: boolean;
+  /** Final decision and end; later calls do nothing. Returns whether this call ended it. */
+  finish(o: Outcome): boolean;
+}
+
+export class HopTracer {
+  readonly sampler: EdgeSampler;
+  readonly tracing?: Tracing;
+
+  constructor(
+    private readonly cfg: ServiceConfig,
+    private readonly propagation: Propagation,
+    private readonly metrics: Metrics,
+  ) {
+    this.sampler = new EdgeSampler(cfg.sampling);
+    if (cfg.otlp.endpoint !== undefined)
+      this.tracing = startTracing({
+        serviceName: cfg.serviceName,
+        otlpUrl: cfg.otlp.endpoint,
+        maxQueueSize: cfg.otlp.maxQueueSize,
+        maxExportBatchSize: cfg.otlp.maxExportBatchSize,
+        scheduledDelayMs: cfg.otlp.scheduledDelayMs,
+        exportTimeoutMs: 5000,
+      });
+  }
+
+  begin(req: HopRequest): HopTrace {
+    const started = Date.now();
+    const inbound = this.propagation.extract(req.headers);
+    const header = (name: string) => first(req.headers, name);
+    const c = inbound?.context;
+    const verdict = assessTrust(this.cfg.sampling.trust, c ? { valid: true, ...c } : null, header, started);
+    const asParent = verdict.attach === 'parent' && c !== undefined;
+    const traceId = asParent ? c.traceId : newTraceId();
+    const sreq: SamplingRequest = {
+      method: req.method,
+      path: req.path,
+      authority: req.authority,
+      header,
+      traceId,
+      parent: verdict.honoured,
+      trusted: verdict.trusted,
+      ...(verdict.debugTokenSubject === undefined ? {} : { debugTokenSubject: verdict.debugTokenSubject }),
+      route: req.route ?? req.path,
+      service: this.cfg.serviceName,
+      nowMs: started,
+    };
+    const head = this.sampler.head(sreq);
+
+    let ctx: Context = ROOT_CONTEXT;
+    const links: Link[] = [];
+    if (asParent) {
+      ctx = trace.setSpanContext(ROOT_CONTEXT, inbound?.parent ?? { traceId, spanId: c.spanId, traceFlags: 0 });
+    } else {
+      if (verdict.attach === 'link' && c !== undefined && inbound) {
+        links.push({ context: inbound.parent, attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' } });
+      }
+      this.presetRootTraceId(traceId);
+    }
+    ctx = withSpanTraceState(ctx, head.tracestate);
+    const attributes: Attrs = { ...req.attrs, 'meshtrace.sampling.trusted': verdict.trusted };
+    if (inbound) attributes['meshtrace.inbound.format'] = inbound.format;
+    if (verdict.debugTokenSubject) attributes['meshtrace.debug.subject'] = verdict.debugTokenSubject;
+    const tracer = this.tracing?.tracer ?? trace.getTracer('meshtrace-noop');
+    const span = tracer.startSpan(
+      req.route ? `${req.method} ${req.route}` : req.method,
+      { kind: SpanKind.SERVER, attributes, links, startTime: started },
+      ctx,
+    );
+    this.metrics.inc('spans_started_total');
+    // A no-op span has an all-zero span id: our outbound parent is then a fresh id of our own.
+    const own = span.spanContext();
+    const spanId = own.spanId !== '0000000000000000' ? own.spanId : newTraceId().slice(0, 16);
+    const out: TraceContext = {
+      traceId,
+      spanId,
+      sampled: head.sampled,
+      debug: head.keptBy === 'debug',
+      random: asParent ? c.random : true,
+      tracestate: head.tracestate,
+      baggage: c?.baggage ?? [],
+    };
+    const set = inject(out, this.cfg.propagation.inject);
+    const written = new Set(set.map(([k]) => k));
+    const remove = [...req.headers.keys()].filter((k) => isIdentityHeader(k) && !written.has(k));
+    const token = this.cfg.sampling.trust.tokenHeader;
+    if (token !== null && req.headers.has(token)) remove.push(token);
+
+    let ended = false;
+    const metrics = this.metrics;
+    const sampler = this.sampler;
+    return {
+      traceId,
+      span,
+      set,
+      remove,
+      head,
+      get ended() {
+        return ended;
+      },
+      finish(o: Outcome) {
+        if (ended) return false;
+        ended = true;
+        const final = sampler.final(sreq, head, {
+          status: o.status,
+          reset: o.reset === true,
+          durationMs: Date.now() - started,
+        });
+        if (o.status > 0) span.setAttribute('http.response.status_code', o.status);
+        if (o.reason) span.setAttribute('meshtrace.ext.end_reason', o.reason);
+        // OTel HTTP semconv: a server span is an error on 5xx (4xx is the client's), or with no response.
+        if (o.status >= 500 || o.reset) {
+          const type = o.status > 0 ? String(o.status) : (o.reason ?? 'reset');
+          span.setAttribute('error.type', type);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+        }
+        if (final.sampled && final.keptBy !== null) span.setAttribute(KEPT_BY, final.keptBy);
+        else if (final.droppedBy !== null) span.setAttribute('meshtrace.sampling.dropped_by', final.droppedBy);
+        if (final.keptBy === 'error') metrics.inc('spans_kept_by_error_total');
+        span.end();
+        metrics.inc('spans_ended_total');
+        return true;
+      },
+    };
+  }
+
+  /**
+   * core/otel is renaming presetTraceId(id) to presetIds(traceId, spanId) (in progress when this
+   * was written); accept either so neither side's commit order breaks the other.
+   */
+  private presetRootTraceId(traceId: string) {
+    const t = this.tracing as
+      | { presetIds?: (trace: string | null, span: string | null) => void; presetTraceId?: (id: string) => void }
+      | undefined;
+    if (typeof t?.presetIds === 'function') t.presetIds(traceId, null);
+    else t?.presetTraceId?.(traceId);
+  }
+
+  async flush(): Promise<void> {
+    await this.tracing?.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.tracing?.shutdown();
+  }
+}
