@@ -113,15 +113,24 @@ test.serial('meshtrace up serves traffic through the mesh; meshtrace down leaves
   await assertServes(t, up.state, up.output());
   t.true(processesOf(up.stateDir).length >= 10, 'every part is running');
 
-  const downOut = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    execFile(process.execPath, ['--import=tsx', 'cli/main.ts', 'down'], { env: up.env }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
-    );
-  });
+  const run = (cmd: string) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(process.execPath, ['--import=tsx', 'cli/main.ts', cmd], { env: up.env }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+      );
+    });
+  const second = await run('up');
+  t.is(second.code, 1, 'a second up on the same state refuses');
+  t.regex(second.out, /already running \(pid \d+\); run `meshtrace down` first/);
+
+  const downOut = await run('down');
   t.is(downOut.code, 0, downOut.out);
   t.is(await up.exited, 0, 'meshtrace up exits cleanly when told to stop');
   t.deepEqual(processesOf(up.stateDir), [], 'no process left behind');
   t.false(existsSync(join(up.stateDir, 'state.json')), 'state cleared');
+  const again = await run('down');
+  t.is(again.code, 0);
+  t.regex(again.out, /no local mesh is running/);
 });
 
 test.serial('Ctrl-C on meshtrace up stops everything', async (t) => {
