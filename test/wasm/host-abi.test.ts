@@ -246,6 +246,7 @@ test('pseudo-headers stay ahead of regular headers, as in Envoy header maps', as
     ['user-agent', 'ua'],
     ['x-late', '/rewritten'],
   ]);
+  t.deepEqual(host.hostCalls(), { proxy_add_header_map_value: 2 }, 'every host call is counted');
 });
 
 test('header pairs round-trip through the ABI wire format', async (t) => {

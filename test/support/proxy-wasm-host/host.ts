@@ -188,6 +188,7 @@ export class ProxyWasmHost {
   private readyQueue: { contextId: number; token: number }[] = [];
   private tickMs = 0;
   private pendingRootDelete = false;
+  private calls = new Map<string, number>();
   private random: RandomSource;
   private readonly options: HostOptions;
   private readonly logLevel: number;
@@ -398,6 +399,11 @@ export class ProxyWasmHost {
       }
     }
     throw new Error(`no shared queue '${name}' registered in vm '${vmId}'`);
+  }
+
+  /** How often the guest called each host function so far (a filter's chattiness across the VM boundary). */
+  hostCalls(): Record<string, number> {
+    return Object.fromEntries([...this.calls.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
   /** Bytes of linear memory now; grows only when the guest allocates beyond it. */
@@ -1056,9 +1062,19 @@ export class ProxyWasmHost {
         this.setU32(argcPtr, 0) && this.setU32(sizePtr, 0) ? WasiErrno.Success : WasiErrno.Fault,
       args_get: () => WasiErrno.Success,
     };
+    const counted = (fns: Record<string, (...a: never[]) => number | undefined>) =>
+      Object.fromEntries(
+        Object.entries(fns).map(([name, fn]) => [
+          name,
+          (...a: never[]) => {
+            this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
+            return fn(...a);
+          },
+        ]),
+      );
     return {
-      env: env as unknown as WebAssembly.ModuleImports,
-      wasi_snapshot_preview1: wasi as unknown as WebAssembly.ModuleImports,
+      env: counted(env) as unknown as WebAssembly.ModuleImports,
+      wasi_snapshot_preview1: counted(wasi) as unknown as WebAssembly.ModuleImports,
     };
   }
 
