@@ -36,10 +36,11 @@ export function hostOf(s: Span): string {
 export function timelineTree(spans: readonly Span[]): TimelineTree {
   if (spans.length === 0) return { ok: false, reason: 'trace has no spans' };
   const nodes = new Map<string, TimelineNode>();
-  for (const s of spans) {
+  const ordered: TimelineNode[] = new Array(spans.length);
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
     if (s.endUs < s.startUs) return { ok: false, reason: `span ${s.spanId} ends before it starts` };
-    if (nodes.has(s.spanId)) return { ok: false, reason: `span id ${s.spanId} appears twice` };
-    nodes.set(s.spanId, {
+    const node: TimelineNode = {
       spanId: s.spanId,
       service: s.service,
       name: s.name,
@@ -49,16 +50,28 @@ export function timelineTree(spans: readonly Span[]): TimelineTree {
       endUs: s.endUs,
       parent: null,
       children: [],
-    });
+    };
+    nodes.set(s.spanId, node);
+    ordered[i] = node;
+  }
+  if (nodes.size !== spans.length) {
+    // A repeated id overwrote an entry above; find it to say which.
+    const seen = new Set<string>();
+    for (const s of spans) {
+      if (seen.has(s.spanId)) return { ok: false, reason: `span id ${s.spanId} appears twice` };
+      seen.add(s.spanId);
+    }
   }
   let root: TimelineNode | null = null;
-  for (const s of spans) {
-    const node = nodes.get(s.spanId)!;
-    const parent = s.parentSpanId === null ? undefined : nodes.get(s.parentSpanId);
-    if (parent && s.parentSpanId !== s.spanId) {
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    const node = ordered[i]!;
+    const parentId = s.parentSpanId;
+    const parent = parentId === null || parentId === s.spanId ? undefined : nodes.get(parentId);
+    if (parent !== undefined) {
       node.parent = parent;
       parent.children.push(node);
-    } else if (s.parentSpanId === null || !nodes.has(s.parentSpanId)) {
+    } else if (parentId === null || !nodes.has(parentId)) {
       if (root === null || node.endUs - node.startUs > root.endUs - root.startUs) root = node;
     }
   }
