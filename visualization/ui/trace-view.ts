@@ -1,0 +1,147 @@
+// One trace as a timeline: spans in tree order (children under their parent by start time),
+// each bar placed on the trace's time axis; the critical path's sections are drawn over the
+// bars in orange (so a span is highlighted only for the part of it that was critical), and
+// the error origin and its propagation path are listed above.
+//
+//   frontend GET /      |====================================|  ← orange where critical
+//     cart  getCart       |====|
+//     checkout  pay              |=======================|
+import { api, type JaegerTrace } from './api.ts';
+import { h, ms } from './dom.ts';
+
+type JSpan = JaegerTrace['spans'][number];
+
+export function treeOrder(t: JaegerTrace): Array<{ span: JSpan; depth: number }> {
+  const ids = new Set(t.spans.map((s) => s.spanID));
+  const parentOf = (s: JSpan) => s.references.find((r) => r.refType === 'CHILD_OF' && ids.has(r.spanID))?.spanID;
+  const kids = new Map<string | undefined, JSpan[]>();
+  for (const s of t.spans) {
+    const p = parentOf(s);
+    kids.set(p, [...(kids.get(p) ?? []), s]);
+  }
+  for (const list of kids.values()) list.sort((a, b) => a.startTime - b.startTime);
+  const out: Array<{ span: JSpan; depth: number }> = [];
+  const stack: Array<{ span: JSpan; depth: number }> = (kids.get(undefined) ?? [])
+    .slice()
+    .reverse()
+    .map((span) => ({ span, depth: 0 }));
+  const seen = new Set<string>();
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (seen.has(e.span.spanID)) continue;
+    seen.add(e.span.spanID);
+    out.push(e);
+    const children = kids.get(e.span.spanID) ?? [];
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ span: children[i]!, depth: e.depth + 1 });
+  }
+  return out;
+}
+
+export async function renderTrace(root: HTMLElement, traceId: string): Promise<void> {
+  const [[trace], analysis] = await Promise.all([api.trace(traceId), api.criticalPath(traceId)]);
+  if (!trace) throw new Error(`trace ${traceId} not found`);
+  const cp = analysis.criticalPath;
+  const origin = analysis.errorOrigin;
+  const t0 = Math.min(...trace.spans.map((s) => s.startTime));
+  const t1 = Math.max(...trace.spans.map((s) => s.startTime + s.duration));
+  const span = Math.max(1, t1 - t0);
+  const x = (us: number) => `${(((us - t0) / span) * 100).toFixed(3)}%`;
+  const w = (us: number) => `${Math.max(0.2, (us / span) * 100).toFixed(3)}%`;
+  const sectionsBySpan = new Map<string, typeof cp.sections>();
+  for (const s of cp.sections) sectionsBySpan.set(s.spanId, [...(sectionsBySpan.get(s.spanId) ?? []), s]);
+  const service = (s: JSpan) => trace.processes[s.processID]?.serviceName ?? '?';
+  const failed = (s: JSpan) => s.tags.some((g) => g.key === 'error' && g.value === true);
+
+  const rows = treeOrder(trace).map(({ span: s, depth }) => {
+    const sections = sectionsBySpan.get(s.spanID) ?? [];
+    const cls = [
+      'tl-row',
+      sections.length > 0 ? 'on-critical-path' : '',
+      origin?.origin?.spanId === s.spanID ? 'error-origin' : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    return h(
+      'div',
+      { class: cls, 'data-span-id': s.spanID, title: `${service(s)}: ${s.operationName}` },
+      h('div', { class: 'tl-label', style: `padding-left:${depth * 14}px` }, `${service(s)}: ${s.operationName}`),
+      h(
+        'div',
+        { class: 'tl-track' },
+        h('div', {
+          class: `tl-bar${failed(s) ? ' failed' : ''}`,
+          style: `left:${x(s.startTime)};width:${w(s.duration)}`,
+        }),
+        ...sections.map((c) =>
+          h('div', {
+            class: 'tl-cp',
+            style: `left:${x(c.startUs)};width:${w(c.endUs - c.startUs)}`,
+            title: `critical ${ms(c.endUs - c.startUs)}`,
+          }),
+        ),
+      ),
+      h('div', { class: 'tl-dur' }, ms(s.duration)),
+    );
+  });
+
+  // Critical time per span, largest first: what to make faster.
+  const bySpan = new Map<string, { service: string; name: string; us: number }>();
+  for (const c of cp.sections) {
+    const e = bySpan.get(c.spanId) ?? { service: c.service, name: c.name, us: 0 };
+    e.us += c.endUs - c.startUs;
+    bySpan.set(c.spanId, e);
+  }
+  const total = cp.endUs - cp.startUs;
+  const critical = [...bySpan.values()].sort((a, b) => b.us - a.us);
+
+  const originPanel =
+    origin?.rootFailed && origin.origin
+      ? h(
+          'div',
+          { class: 'panel', id: 'error-origin' },
+          h('h2', {}, 'Error origin and propagation'),
+          h(
+            'div',
+            { class: 'chips' },
+            ...origin.propagationPath.flatMap((r, i) => [
+              i > 0 ? h('span', { class: 'arrow' }, '→') : null,
+              h('span', { class: i === 0 ? 'chip origin' : 'chip' }, `${r.service}: ${r.name}`),
+            ]),
+          ),
+          origin.message ? h('p', { class: 'error-text' }, origin.message) : null,
+        )
+      : h(
+          'p',
+          { class: 'muted' },
+          origin?.allOrigins.length ? 'Failures inside this trace were handled (the root did not fail).' : '',
+        );
+  root.replaceChildren(
+    h('h2', {}, `Trace ${trace.traceID}`),
+    h(
+      'div',
+      { class: 'panel' },
+      h('span', { class: 'stat' }, h('b', {}, ms(span)), 'duration'),
+      h('span', { class: 'stat' }, h('b', {}, String(trace.spans.length)), 'spans'),
+      h('span', { class: 'stat' }, h('b', {}, String(cp.sections.length)), 'critical-path sections'),
+      h('span', { class: 'stat' }, h('b', {}, String(trace.spans.filter(failed).length)), 'failed spans'),
+    ),
+    h(
+      'div',
+      { class: 'panel', id: 'critical-path' },
+      h('h2', {}, 'Critical path'),
+      h(
+        'div',
+        { class: 'chips' },
+        ...critical.map((c) =>
+          h(
+            'span',
+            { class: 'chip cp-chip' },
+            `${c.service}: ${c.name} ${ms(c.us)} (${((c.us / total) * 100).toFixed(0)}%)`,
+          ),
+        ),
+      ),
+    ),
+    originPanel,
+    h('div', { class: 'panel timeline', id: 'timeline' }, ...rows),
+  );
+}
