@@ -87,5 +87,10 @@ for (const c of refused) {
     const errors = host.logs('error').map((l) => l.message);
     t.is(errors.length, 1, `${c.name}: ${errors.join(' | ')}`);
     t.regex(errors[0] ?? '', c.error, c.name);
+    t.throws(
+      () => host.newHttpStream(),
+      { message: /refused its configuration/ },
+      'no stream reaches a refused filter',
+    );
   });
 }

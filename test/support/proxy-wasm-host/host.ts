@@ -194,6 +194,7 @@ export class ProxyWasmHost {
   private readonly logLevel: number;
   private readonly plugin: Uint8Array;
   private started = false;
+  private configured = false;
 
   private constructor(options: HostOptions) {
     this.options = options;
@@ -288,14 +289,17 @@ export class ProxyWasmHost {
     // (Context::temp_plugin_); reading it later is NotFound.
     this.inConfigure = true;
     try {
-      return this.callGuest('proxy_on_configure', root, root.id, this.plugin.length) !== 0;
+      this.configured = this.callGuest('proxy_on_configure', root, root.id, this.plugin.length) !== 0;
+      return this.configured;
     } finally {
       this.inConfigure = false;
     }
   }
 
+  /** A stream through the filter. Like Envoy, none exists for a plugin that refused its configuration. */
   newHttpStream(): HttpStream {
     this.requireStarted();
+    if (!this.configured) throw new Error('the plugin refused its configuration (or on_vm_start failed): no streams');
     const ctx: Context = { id: this.allocContextId(), parentId: this.rootContextId };
     ctx.stream = new HttpStream(this, ctx.id);
     this.contexts.set(ctx.id, ctx);
