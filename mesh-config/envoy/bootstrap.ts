@@ -155,6 +155,7 @@ export function gatewayBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptions = 
         // ext_proc sees the context the filter settled on.
         httpFilters: [...tracingFilters(cfg, 'gateway', 'inbound', opts), ...extFilters, routerFilter()],
         accessLogs: [accessLog(logPath(opts), 'gateway')],
+        edge: true,
       }),
     ]),
   ];

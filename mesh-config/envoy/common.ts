@@ -135,6 +135,8 @@ export function httpConnectionManager(opts: {
   virtualHosts: unknown[];
   httpFilters: unknown[];
   accessLogs: unknown[];
+  /** The edge: trust the TCP peer address, not a client-sent x-forwarded-for. */
+  edge?: boolean;
 }): Record<string, unknown> {
   return {
     name: 'envoy.filters.network.http_connection_manager',
@@ -145,8 +147,9 @@ export function httpConnectionManager(opts: {
       route_config: { name: opts.statPrefix, virtual_hosts: opts.virtualHosts },
       http_filters: opts.httpFilters,
       access_log: opts.accessLogs,
-      // A proxy that is not the edge must not rewrite the client's x-forwarded-for chain.
-      use_remote_address: false,
+      // Only the edge appends the peer address to x-forwarded-for and treats it as the
+      // client; inner proxies keep the chain the edge wrote.
+      use_remote_address: opts.edge === true,
     },
   };
 }

@@ -8,16 +8,15 @@
 //
 // Every child runs in its own process group, logs to .meshtrace/logs/, and is recorded in
 // .meshtrace/state.json as soon as it starts, so `meshtrace down` (or Ctrl-C here) stops all.
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { envoyPath, repoRoot } from '../../core/envoy-binary.ts';
 import { gatewayBootstrap, sidecarBootstrap } from '../envoy/bootstrap.ts';
-import { parseConfig } from '../load.ts';
-import type { MeshtraceConfig } from '../types.ts';
+import { readAccessLog } from './access-log.ts';
+import { httpOk, tcpOpen } from './net-probes.ts';
+import { buildPricing, prerequisites, SERVICES_DIR, WASM } from './prerequisites.ts';
 import {
   type ChildRecord,
   clearState,
@@ -28,6 +27,7 @@ import {
   writeState,
   alive,
 } from './state.ts';
+import { allocatePorts, localMeshConfig } from './topology.ts';
 
 export interface UpOptions {
   /** Stop after the traffic and summary instead of waiting for Ctrl-C / `meshtrace down`. */
@@ -37,39 +37,6 @@ export interface UpOptions {
   /** Gateway port; default 8080 when free, else any free port. */
   gatewayPort?: number;
   log?: (line: string) => void;
-}
-
-const WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
-const SERVICES_DIR = join(repoRoot, 'examples', 'services');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createConnection({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 async function waitUntil(what: string, probe: () => Promise<boolean>, child: ChildRecord, logFile: string, ms = 30000) {
@@ -92,160 +59,6 @@ function tail(file: string, lines = 15): string {
   } catch {
     return '(no output)';
   }
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-  await res.arrayBuffer();
-  return res.ok;
-}
-
-/** Checks everything `up` needs before starting anything; each miss names its fix. */
-export function prerequisites(): { missing: string[]; goBin: string | null; python: string | null } {
-  const missing: string[] = [];
-  try {
-    envoyPath();
-  } catch (err) {
-    missing.push((err as Error).message);
-  }
-  if (!existsSync(WASM)) missing.push(`the meshtrace filter is not built (${WASM}): run \`npm run build:wasm\``);
-  const which = (cmd: string) => {
-    const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.trim() : null;
-  };
-  const goBin = which('go');
-  const python = which('python3');
-  if (!goBin) missing.push('go is not installed (the pricing sample service is written in Go)');
-  if (!python) missing.push('python3 is not installed (the inventory sample service is written in Python)');
-  if (!which('redis-server'))
-    missing.push('redis-server is not installed: run `npm run setup` (installs it from Debian)');
-  return { missing, goBin, python };
-}
-
-/** Builds the Go sample once per source version into .meshtrace/bin (go's own cache helps too). */
-function buildPricing(goBin: string, log: (l: string) => void): string {
-  const src = join(SERVICES_DIR, 'pricing');
-  const hash = createHash('sha256');
-  for (const f of readdirSync(src).sort()) hash.update(f).update(readFileSync(join(src, f)));
-  const binDir = join(repoRoot, '.meshtrace', 'bin');
-  const bin = join(binDir, `pricing-${hash.digest('hex').slice(0, 12)}`);
-  if (existsSync(bin)) return bin;
-  log('  building the Go sample service (first run compiles the standard library; later runs are cached)…');
-  mkdirSync(binDir, { recursive: true });
-  const r = spawnSync(goBin, ['build', '-o', bin, '.'], {
-    cwd: src,
-    encoding: 'utf8',
-    env: { ...process.env, CGO_ENABLED: '0' },
-  });
-  if (r.status !== 0) throw new Error(`go build failed:\n${r.stderr}`);
-  return bin;
-}
-
-interface Ports {
-  gateway: number;
-  extProc: number;
-  otlpHttp: number;
-  otlpGrpc: number;
-  api: number;
-  redis: number;
-  app: Record<'storefront' | 'inventory' | 'pricing', number>;
-  sidecar: Record<'storefront' | 'inventory' | 'pricing', number>;
-  out: Record<'storefront' | 'inventory' | 'pricing', number>;
-  admin: Record<string, number>;
-}
-
-async function allocatePorts(gatewayPort?: number): Promise<Ports> {
-  const taken = new Set<number>();
-  const next = async () => {
-    for (;;) {
-      const p = await freePort();
-      if (!taken.has(p)) {
-        taken.add(p);
-        return p;
-      }
-    }
-  };
-  const gateway = gatewayPort ?? ((await portIsFree(8080)) ? 8080 : await next());
-  taken.add(gateway);
-  const trio = async () => ({ storefront: await next(), inventory: await next(), pricing: await next() });
-  return {
-    gateway,
-    extProc: await next(),
-    otlpHttp: await next(),
-    otlpGrpc: await next(),
-    api: await next(),
-    redis: await next(),
-    app: await trio(),
-    sidecar: await trio(),
-    out: await trio(),
-    admin: {
-      gateway: await next(),
-      'sidecar-storefront': await next(),
-      'sidecar-inventory': await next(),
-      'sidecar-pricing': await next(),
-    },
-  };
-}
-
-/** The local mesh as a meshtrace.yaml document — validated by the same loader users get. */
-export function localMeshConfig(p: Ports): MeshtraceConfig {
-  const at = (port: number) => `127.0.0.1:${port}`;
-  return parseConfig(
-    {
-      version: 1,
-      propagation: { inbound: ['w3c', 'b3', 'b3multi', 'jaeger'], outbound: ['w3c'], traceresponse: true },
-      collector: { endpoint: `http://127.0.0.1:${p.otlpHttp}`, protocol: 'otlp_http' },
-      ext_proc: { mode: 'ext_proc', address: at(p.extProc), timeout_ms: 500, failure_mode_allow: true },
-      wasm: { url: `file://${WASM}`, local_file: WASM },
-      gateway: { port: p.gateway, routes: [{ prefix: '/shop', service: 'storefront' }] },
-      services: [
-        {
-          name: 'storefront',
-          namespace: 'local',
-          address: at(p.app.storefront),
-          sidecar: { inbound_port: p.sidecar.storefront },
-          dependencies: [{ service: 'inventory', listen_port: p.out.storefront }],
-        },
-        {
-          name: 'inventory',
-          namespace: 'local',
-          address: at(p.app.inventory),
-          sidecar: { inbound_port: p.sidecar.inventory },
-          dependencies: [{ service: 'pricing', listen_port: p.out.inventory }],
-        },
-        {
-          name: 'pricing',
-          namespace: 'local',
-          address: at(p.app.pricing),
-          sidecar: { inbound_port: p.sidecar.pricing },
-          dependencies: [{ service: 'redis', listen_port: p.out.pricing }],
-        },
-        { name: 'redis', namespace: 'local', address: at(p.redis), protocol: 'tcp' },
-      ],
-    },
-    'meshtrace.yaml (generated by meshtrace up)',
-  );
-}
-
-interface AccessLine {
-  role?: string;
-  trace_id?: string | null;
-  status?: number | string;
-  path?: string;
-}
-
-function readAccessLog(file: string): AccessLine[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      try {
-        return JSON.parse(l) as AccessLine;
-      } catch {
-        return {};
-      }
-    });
 }
 
 export async function up(opts: UpOptions = {}): Promise<number> {
