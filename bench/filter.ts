@@ -32,8 +32,28 @@ function configurations(): BenchConfig[] {
       headers: TRACEPARENT,
     },
     { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
+    { name: "Envoy's own OpenTelemetry tracer", hcmExtra: ENVOY_OTEL_TRACING, headers: TRACEPARENT },
   ];
 }
+
+/**
+ * Envoy's built-in tracer for comparison: every request sampled, spans exported as OTLP/HTTP
+ * (default batching: a flush every 5 spans) to the same direct_response upstream, which
+ * accepts anything with 200.
+ */
+const ENVOY_OTEL_TRACING = {
+  tracing: {
+    random_sampling: { value: 100 },
+    provider: {
+      name: 'envoy.tracers.opentelemetry',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
+        service_name: 'bench-proxy',
+        http_service: { http_uri: { uri: 'http://collector/v1/traces', cluster: 'upstream', timeout: '1s' } },
+      },
+    },
+  },
+};
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
