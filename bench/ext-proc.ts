@@ -26,6 +26,7 @@ import { type Bootstrap, localCluster, startEnvoy } from '../test/support/envoy.
 import { freePort } from '../test/support/ports.ts';
 import { type OwnedProcess, startProcess, type Teardown, waitFor } from '../test/support/process.ts';
 import { runLoad } from './lib/load.ts';
+import { cpuSeconds } from './lib/proc-cpu.ts';
 import { percentile, table } from './lib/stats.ts';
 
 const TARGET_ADDED_P99_MS = 1;
@@ -225,9 +226,19 @@ async function main(): Promise<number> {
     for (const r of rows) await fixedRate(r.url, Math.min(rate, 500), num('warmup-seconds'), agent);
 
     const results = rows.map(() => [] as FixedRateResult[]);
+    // CPU the service used per request: steadier than latency on a shared machine, and
+    // 1e6 / (µs per request) bounds what one dedicated core could sustain.
+    const svcPid = svc.child.pid as number;
+    let svcCpu = 0;
+    let svcRequests = 0;
     for (let round = 0; round < rounds; round++) {
       for (const [i, r] of rows.entries()) {
+        const cpu0 = i === 1 ? cpuSeconds(svcPid) : 0;
         const res = await fixedRate(r.url, rate, roundS, agent);
+        if (i === 1) {
+          svcCpu += cpuSeconds(svcPid) - cpu0;
+          svcRequests += res.sent;
+        }
         results[i]?.push(res);
         process.stderr.write(
           `round ${round + 1}/${rounds} ${r.name}: ${res.achievedRps.toFixed(0)} req/s, p50 ${percentile(res.latencies, 50).toFixed(3)} ms, p99 ${percentile(res.latencies, 99).toFixed(3)} ms, failed ${res.failed}, shed ${res.shed}\n`,
@@ -313,6 +324,10 @@ async function main(): Promise<number> {
     const n = pick('meshtrace_ext_process_message_latency_ms_count');
     console.log(
       `service: ${pick('meshtrace_ext_streams_total')} streams, ${n} messages, mean in-service time ${(pick('meshtrace_ext_process_message_latency_ms_sum') / n).toFixed(3)} ms/message, spans exported ${pick('meshtrace_ext_spans_exported_total')}, dropped ${pick('meshtrace_ext_spans_dropped_total') || 0}, OTLP bytes ${otlpBytes}`,
+    );
+    const usPerRequest = (svcCpu / Math.max(1, svcRequests)) * 1e6;
+    console.log(
+      `service CPU: ${usPerRequest.toFixed(0)} µs per request (one ext_proc stream, 2 messages) → at most ~${(1e6 / usPerRequest).toFixed(0)} req/s per dedicated core`,
     );
     console.log(`machine load average (1 min) at the end: ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores`);
     return 0;

@@ -15,8 +15,7 @@
 import { type Context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../core/otel/index.ts';
 import { assessTrust, EdgeSampler, type HeadDecision, type SamplingRequest } from '../core/sampling/index.ts';
-import { inject, type TraceContext } from '../core/trace-context/index.ts';
-import { newTraceId } from '../core/trace-context/index.ts';
+import { inject, newSpanId, newTraceId, type TraceContext } from '../core/trace-context/index.ts';
 import type { ServiceConfig } from './config.ts';
 import type { Attrs } from './enrich/types.ts';
 import { first, type Headers } from './headers.ts';
@@ -118,9 +117,9 @@ export class HopTracer {
       ctx,
     );
     this.metrics.inc('spans_started_total');
-    // A no-op span has an all-zero span id: our outbound parent is then a fresh id of our own.
-    const own = span.spanContext();
-    const spanId = own.spanId !== '0000000000000000' ? own.spanId : newTraceId().slice(0, 16);
+    // The API's no-op tracer hands back the parent's context: without an SDK our outbound
+    // parent id is a fresh one of our own, so the next hop still sees a distinct parent.
+    const spanId = this.tracing ? span.spanContext().spanId : newSpanId();
     const out: TraceContext = {
       traceId,
       spanId,

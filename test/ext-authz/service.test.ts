@@ -199,3 +199,18 @@ test('metrics: Prometheus text with counters and the latency histogram', async (
   t.regex(text, /^meshtrace_ext_process_message_latency_ms_count 2$/m);
   t.regex(text, /^meshtrace_ext_active_streams 0$/m);
 });
+
+test('without an OTLP endpoint nothing is recorded, yet trace headers still continue the trace', async (t) => {
+  const { svc, otlp, client } = await start(t, { otlp: {} });
+  const replies = await exchange(client, '/x', 200, {
+    traceparent: '00-55555555555555555555555555555555-6666666666666666-01',
+  });
+  const tp = String(replies[0]?.request_headers?.response?.header_mutation?.set_headers?.[0]?.header.raw_value);
+  const [, traceId, spanId] = tp.split('-');
+  t.is(traceId, '55555555555555555555555555555555');
+  t.regex(spanId ?? '', /^(?!0{16})[0-9a-f]{16}$/);
+  t.not(spanId, '6666666666666666');
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(otlp.spans.length, 0);
+  t.is(svc.metrics.get('spans_ended_total'), 1);
+});
