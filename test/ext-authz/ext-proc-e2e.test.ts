@@ -1,8 +1,11 @@
 // Real Envoy 1.40 with envoy.filters.http.ext_proc → `meshtrace ext-proc` (child process) →
 // spans to a real OTLP/HTTP receiver; a real upstream records what Envoy forwarded.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { repoRoot } from '../../core/envoy-binary.ts';
 import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
-import { proxyBootstrap, startEnvoy } from '../support/envoy.ts';
+import { proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
@@ -142,7 +145,7 @@ test('ext_proc: a GraphQL POST is buffered (mode_override) and its operation nam
   t.is(span.attributes['http.request.body.size'], Buffer.byteLength(body));
 });
 
-test('ext_proc mode "metadata" (beside the wasm filter): enrichment arrives as Envoy dynamic metadata, no second span, no header rewrite', async (t) => {
+test('ext_proc mode "metadata": enrichment arrives as Envoy dynamic metadata, no second span, no header rewrite', async (t) => {
   const accessLog = tempFile('access.log');
   const { keys, otlp, upstream, svc, base } = await setup(
     t,
@@ -177,4 +180,63 @@ test('ext_proc mode "metadata" (beside the wasm filter): enrichment arrives as E
   await new Promise((r) => setTimeout(r, 500));
   t.is(otlp.spans.length, 0);
   t.regex(svc.output(), /"mode":"metadata"/);
+});
+
+test('ext_proc "metadata" beside the real meshtrace wasm filter: the filter owns trace headers, the service adds only metadata (one span source per hop)', async (t) => {
+  const wasm = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
+  t.true(existsSync(wasm), `${wasm} is missing: run \`npm run build:wasm\` (npm run setup does)`);
+  const accessLog = tempFile('access.log');
+  const keys = await makeKeys();
+  const otlp = await startOtlpReceiver(t);
+  const upstream = await startUpstream(t);
+  const config = writeConfig({
+    listen: { port: 0 },
+    mode: 'metadata',
+    otlp: { endpoint: otlp.url, scheduledDelayMs: 50 },
+    enrich: { headers: ['x-tenant'], jwt: { jwksFile: keys.jwksFile, claims: { sub: 'enduser.id' } } },
+  });
+  const svc = await startServiceProcess(t, 'ext-proc', config);
+  const listenPort = await freePort();
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [
+        wasmHttpFilter(wasm, { service_name: 'edge', propagation: { inbound: ['w3c'], outbound: ['w3c'] } }),
+        extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' }),
+      ],
+      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      hcmExtra: {
+        access_log: [
+          jsonAccessLog(accessLog, {
+            user: '%DYNAMIC_METADATA(meshtrace:enduser.id)%',
+            tenant: '%DYNAMIC_METADATA(meshtrace:http.request.header.x-tenant)%',
+          }),
+        ],
+      },
+    }),
+  );
+  const res = await fetch(`http://127.0.0.1:${listenPort}/both`, {
+    headers: {
+      authorization: `Bearer ${await keys.sign({ sub: 'erin' })}`,
+      'x-tenant': 'umbrella',
+      traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`,
+    },
+  });
+  t.is(res.status, 200);
+  const tp = String(upstream.received[0]?.headers.traceparent);
+  const [, traceId, parentId] = tp.split('-');
+  t.is(traceId, INBOUND_TRACE, 'the filter continued the trace');
+  t.not(parentId, INBOUND_SPAN, "the filter's own span is the upstream's parent");
+  t.regex(
+    String(res.headers.get('traceresponse')),
+    new RegExp(`^00-${INBOUND_TRACE}-${parentId}-`),
+    'and it is the filter that set it',
+  );
+  const line = await waitFor('the access log line', () => readAccessLog(accessLog)[0], 10000);
+  t.is(line.user, 'erin');
+  t.deepEqual(line.tenant, ['umbrella']);
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(otlp.spans.length, 0, 'the service emits no second span');
 });
