@@ -359,7 +359,8 @@ const ANALYSES: Record<string, Analysis> = {
     },
   },
   alerts: {
-    summary: 'evaluate alert rules (--rules file.yaml) once at --now (default: end of the data) and notify the webhook',
+    summary:
+      'evaluate alert rules (--rules file.yaml) once at --now (default: end of the data), or --watch on their schedule; notifies the webhook',
     async run(spans, o) {
       if (typeof o.rules !== 'string') throw new UsageError('alerts needs --rules <file.yaml>');
       const config = parseAlertRules(readFileSync(o.rules, 'utf8'), o.rules);
@@ -429,7 +430,29 @@ const STRING_OPTIONS = [
 const PARSE_OPTIONS: Record<string, { type: 'string' | 'boolean' }> = {
   ...Object.fromEntries(STRING_OPTIONS.map((k) => [k, { type: 'string' as const }])),
   json: { type: 'boolean' },
+  watch: { type: 'boolean' },
 };
+
+// `analyze alerts --rules f.yaml --watch`: evaluate on the rules' schedule against the source
+// with the wall clock, notifying the webhook, until SIGINT/SIGTERM.
+async function watchAlerts(source: SpanSource, o: Options): Promise<void> {
+  if (typeof o.rules !== 'string') throw new UsageError('alerts needs --rules <file.yaml>');
+  const config = parseAlertRules(readFileSync(o.rules, 'utf8'), o.rules);
+  const engine = new AlertEngine(config, source);
+  console.log(
+    `evaluating ${config.rules.length} rules every ${config.evaluationIntervalMs} ms against ${source.describe()}; Ctrl-C stops`,
+  );
+  engine.start();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await engine.stop();
+  const d = engine.notifier.deliveryStats();
+  console.log(
+    `stopped: ${d.delivered} notifications delivered, ${d.pending} pending, ${engine.sourceErrors} source errors`,
+  );
+}
 
 export async function run(args: string[]): Promise<number> {
   const [name, ...rest] = args;
@@ -451,6 +474,10 @@ export async function run(args: string[]): Promise<number> {
     const o = values as Options;
     const { source, close } = await openSource(o);
     try {
+      if (name === 'alerts' && o.watch) {
+        await watchAlerts(source, o);
+        return 0;
+      }
       const batch = await source.readSpans({
         startUs: typeof o.from === 'string' ? timeArg('from', o.from) : undefined,
         endUs: typeof o.to === 'string' ? timeArg('to', o.to) : undefined,

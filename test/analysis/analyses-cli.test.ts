@@ -1,11 +1,12 @@
 // `meshtrace generate` and `meshtrace analyze` as a user runs them: real processes, real files,
 // and the collector's real DuckDB store behind the same input interface.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import { openDuckDBStore } from '../../analysis/store/duckdb-store.ts';
-import { startProcess } from '../support/process.ts';
+import { startProcess, waitFor } from '../support/process.ts';
+import { startUpstream } from '../support/upstream.ts';
 
 const repo = join(import.meta.dirname, '..', '..');
 
@@ -105,4 +106,62 @@ test.serial('meshtrace analyze reads the collector’s DuckDB store through the 
   ).length;
   t.true(truth.errors.length > 0);
   t.is(right, truth.errors.length);
+});
+
+test.serial(
+  'meshtrace analyze alerts evaluates the rules once at the end of the data and POSTs to the webhook',
+  async (t) => {
+    await generateOnce(t);
+    const hook = await startUpstream(t);
+    const rules = join(dir, 'alerts.yaml');
+    writeFileSync(
+      rules,
+      `webhook: {url: "http://127.0.0.1:${hook.port}/hook"}
+rules:
+  - {name: bank-errors, kind: error_rate, service: bank, window: 5m, above: 0.03, minRequests: 50}
+  - {name: auth-errors, kind: error_rate, service: auth, window: 5m, above: 0.5}
+`,
+    );
+    const r = await meshtrace(t, 'analyze', 'alerts', '--input', join(dir, 'gen'), '--rules', rules);
+    t.is(r.code, 0, r.output);
+    t.regex(r.stdout, /bank-errors\s+FIRING\s+error rate of bank/);
+    t.regex(r.stdout, /auth-errors\s+ok/);
+    t.regex(r.stdout, /webhook: 1 delivered, 0 pending/);
+    const sent = hook.received.map((q) => JSON.parse(q.body));
+    t.deepEqual(
+      sent.map((n) => [n.rule, n.state]),
+      [['bank-errors', 'firing']],
+    );
+  },
+);
+
+test.serial('meshtrace analyze alerts --watch runs on the schedule until stopped', async (t) => {
+  await generateOnce(t);
+  const hook = await startUpstream(t);
+  const rules = join(dir, 'watch.yaml');
+  // The generated traffic is from 2026-01-01; against the wall clock there is none: absence fires.
+  writeFileSync(
+    rules,
+    `evaluationInterval: 200ms\nwebhook: {url: "http://127.0.0.1:${hook.port}/hook"}\nrules:\n  - {name: email-silent, kind: absence, service: email, window: 1m}\n`,
+  );
+  const p = startProcess(
+    t,
+    process.execPath,
+    [
+      '--import=tsx',
+      join(repo, 'cli', 'main.ts'),
+      'analyze',
+      'alerts',
+      '--watch',
+      '--input',
+      join(dir, 'gen'),
+      '--rules',
+      rules,
+    ],
+    { cwd: repo },
+  );
+  await waitFor('firing notification', () => hook.received.find((q) => JSON.parse(q.body).state === 'firing'), 20_000);
+  p.child.kill('SIGINT');
+  t.is(await p.exited, 0, p.output());
+  t.regex(p.output(), /stopped: 1 notifications delivered, 0 pending, 0 source errors/);
 });
