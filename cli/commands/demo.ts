@@ -187,7 +187,7 @@ async function startEnvoy(
   resources: Resources,
   wasm: string,
   servicePort: number,
-): Promise<{ child: ChildProcess; listenPort: number; output: () => string }> {
+): Promise<{ child: ChildProcess; listenPort: number; adminPort: number; output: () => string }> {
   const binary = envoyPath(); // throws naming `npm run setup` when Envoy is not installed
   const [listenPort, adminPort] = [await freePort(), await freePort()];
   const dir = mkdtempSync(join(tmpdir(), 'meshtrace-demo-'));
@@ -231,7 +231,16 @@ async function startEnvoy(
     process.stdout.write('.');
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { child, listenPort, output: () => output };
+  return { child, listenPort, adminPort, output: () => output };
+}
+
+/** The filter's counters as Envoy reports them on its admin /stats endpoint. */
+async function filterCounters(adminPort: number): Promise<string[]> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats?filter=wasmcustom`)).text();
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^wasmcustom\.\S+: \d+$/.test(l)); // stats the plugin defined
 }
 
 function show(label: string, headers: [string, string][]): void {
@@ -293,6 +302,9 @@ export async function run(args: string[]): Promise<number> {
       show('client got back', traceHeaders(res.headers));
       console.log('');
     }
+    console.log("the filter's counters in Envoy (admin /stats):");
+    for (const line of await filterCounters(envoy.adminPort)) console.log(`   ${line}`);
+    console.log('');
     if (values.serve) {
       console.log(`serving: curl -v http://127.0.0.1:${envoy.listenPort}/ — press Ctrl-C to stop`);
       await new Promise<never>(() => undefined);

@@ -67,6 +67,10 @@ test('npm start: five requests come out traced, and Envoy is gone afterwards', a
   const jaeger = section(out, 5);
   t.is(TRACEPARENT.exec(jaeger.slice(jaeger.indexOf('service received')))?.[1], '6e0c63257de34c92bf9efcd03927272e');
 
+  t.regex(out, /the filter's counters in Envoy \(admin \/stats\):\n(.*\n)*\s+wasmcustom\.meshtrace\.requests: 5\n/);
+  t.regex(out, /wasmcustom\.meshtrace\.traces_started: 1\n/);
+  t.regex(out, /wasmcustom\.meshtrace\.contexts_continued: 4\n/);
+  t.notRegex(out, /vm_reload/, 'only the counters the plugin defined');
   t.regex(out, /stopped Envoy and the sample service/);
   t.false(alive(envoyPid(out)), 'no envoy process left behind');
 });
