@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 export interface AccessLine {
   role?: string;
   trace_id?: string | null;
+  span_id?: string | null;
   status?: number | string;
   path?: string;
 }

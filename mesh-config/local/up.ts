@@ -299,10 +299,25 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     const stored = (await (await fetch(`http://127.0.0.1:${ports.api}/api/traces?limit=100`)).json()) as {
       traceId: string;
     }[];
-    const logged = new Set(readAccessLog(join(logs, 'gateway-access.log')).map((l) => l.trace_id));
+    const gatewayLines = readAccessLog(join(logs, 'gateway-access.log'));
+    const logged = new Set(gatewayLines.map((l) => l.trace_id));
     const matched = stored.filter((t) => logged.has(t.traceId)).length;
     log(
       `logs ↔ traces: ${matched}/${stored.length} collector traces have a gateway access-log line with the same trace id`,
+    );
+    // Span level: the edge span ext_proc exports is a child of the filter's span, whose id the
+    // gateway access log records — so a log line points at the exact span (first 20 traces).
+    const loggedSpans = new Set(gatewayLines.map((l) => `${l.trace_id}/${l.span_id}`));
+    let parented = 0;
+    const sampleTraces = stored.slice(0, 20);
+    for (const t of sampleTraces) {
+      const spans = (await (await fetch(`http://127.0.0.1:${ports.api}/api/traces/${t.traceId}`)).json()) as {
+        parentSpanId?: string;
+      }[];
+      if (spans.some((sp) => loggedSpans.has(`${t.traceId}/${sp.parentSpanId}`))) parented++;
+    }
+    log(
+      `logs ↔ spans: ${parented}/${sampleTraces.length} traces have a span whose parent is the span id in the gateway access log`,
     );
     log('note: the sample services forward no trace headers, so each hop past a service starts a');
     log("      new trace; connecting them into one trace is the zero-code linking issue's job.");

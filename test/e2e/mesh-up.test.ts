@@ -92,6 +92,9 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.truthy(m, output);
   t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
   t.is(m?.[1], m?.[2], 'every stored trace is findable from the gateway access log');
+  const p = /logs ↔ spans: (\d+)\/(\d+) traces/.exec(output);
+  t.truthy(p, output);
+  t.is(p?.[1], p?.[2], "the access log's span id is the parent of the edge span");
   const names = state.children.map((c) => c.name).sort();
   t.deepEqual(names, [
     'collector',
