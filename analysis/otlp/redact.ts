@@ -6,4 +6,16 @@ const SECRET_KEY =
 
 export const REDACTED = '[REDACTED]';
 
-export const isSecretKey = (key: string): boolean => SECRET_KEY.test(key);
+// Attribute keys repeat across spans, so decisions are memoised (bounded: cleared when full).
+const decided = new Map<string, boolean>();
+const MAX_DECIDED = 4096;
+
+export function isSecretKey(key: string): boolean {
+  let secret = decided.get(key);
+  if (secret === undefined) {
+    secret = SECRET_KEY.test(key);
+    if (decided.size >= MAX_DECIDED) decided.clear();
+    decided.set(key, secret);
+  }
+  return secret;
+}

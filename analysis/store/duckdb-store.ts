@@ -1,7 +1,14 @@
-// The embedded TraceStore: one DuckDB file under the data dir. One row per span; the nested parts
-// (attributes, resource, events, links) are JSON text queried with DuckDB's json functions.
-// Ingest goes through DuckDB's Appender (bulk rows without SQL parsing), on a write connection
-// separate from the read connection so queries never wait behind a batch.
+// The embedded TraceStore: one DuckDB file under the data dir.
+//
+//   spans(trace_id, span_id, parent_span_id, name, kind, service, start_us, end_us, status,
+//         attributes JSON text, extra JSON text | NULL, resource_id)
+//   resources(resource_id, attributes JSON text)      -- each distinct resource stored once
+//
+// `extra` holds the rarely-present parts ({statusMessage, events, links, traceState}) and is NULL
+// when all are empty. Ingest goes through DuckDB's Appender; its cost is per value appended
+// (≈0.2 µs a call plus the bytes), so a row is kept to 12 values and resources — often the
+// largest part of a span — are deduplicated. Reads use a second connection so queries never wait
+// behind a batch.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
@@ -23,27 +30,45 @@ export interface DuckDBStoreOptions {
   threads?: number;
   /** DuckDB memory_limit, e.g. '512MB' (default). */
   memoryLimit?: string;
+  /**
+   * WAL size that triggers a checkpoint (DuckDB wal_autocheckpoint; default '64MB', DuckDB's own
+   * is 16MB). Checkpoints compress row groups — most of the store's ingest cost — and fewer, larger
+   * ones cost less per span.
+   */
+  walAutocheckpoint?: string;
+  /**
+   * Compress the attributes column (default true). Off, ingest costs less CPU per span and the
+   * file grows about threefold.
+   */
+  compressAttributes?: boolean;
 }
 
 export const DATABASE_FILE = 'meshtrace-spans.duckdb';
 
-const COLUMNS = `trace_id, span_id, parent_span_id, name, kind, service, start_us::DOUBLE, end_us::DOUBLE,
-  status, status_message, attributes, resource, events, links, trace_state`;
+const COLUMNS = `s.trace_id, s.span_id, s.parent_span_id, s.name, s.kind, s.service, s.start_us::DOUBLE,
+  s.end_us::DOUBLE, s.status, s.attributes, s.extra, r.attributes`;
+const FROM = 'spans s JOIN resources r USING (resource_id)';
 
-// Fixed per-row cost in StoreStats.bytes: two ids, two times, duration, kind/status, size.
+// StoreStats.bytes per span: a fixed cost for ids, times, kind/status and resource reference, plus
+// the variable text. Shared resources are not counted per span.
 const ROW_OVERHEAD = 96;
+const SPAN_BYTES = `(${ROW_OVERHEAD} + length(name) + length(service) + length(attributes) + coalesce(length(extra), 0))`;
 
 const MAX_LIMIT = 1000;
 
 export class DuckDBTraceStore implements TraceStore {
   private writeChain: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private resourceJson = new WeakMap<object, string>();
+  /** Resource attribute objects seen recently → their resource_id (the converter shares one object per resource). */
+  private resourceByObject = new WeakMap<object, number>();
 
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    /** Resource JSON text → resource_id, for every stored resource. */
+    private readonly resourceIds: Map<string, number>,
+    private nextResourceId: number,
   ) {}
 
   static async open(options: DuckDBStoreOptions = {}): Promise<DuckDBTraceStore> {
@@ -58,17 +83,23 @@ export class DuckDBTraceStore implements TraceStore {
     const instance = await DuckDBInstance.create(path, {
       threads: String(threads),
       memory_limit: options.memoryLimit ?? '512MB',
+      wal_autocheckpoint: options.walAutocheckpoint ?? '64MB',
     });
     const writer = await instance.connect();
+    await writer.run(
+      `CREATE TABLE IF NOT EXISTS resources (resource_id INTEGER PRIMARY KEY, attributes VARCHAR NOT NULL)`,
+    );
     await writer.run(`CREATE TABLE IF NOT EXISTS spans (
       trace_id VARCHAR NOT NULL, span_id VARCHAR NOT NULL, parent_span_id VARCHAR,
       name VARCHAR NOT NULL, kind VARCHAR NOT NULL, service VARCHAR NOT NULL,
-      start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, duration_us BIGINT NOT NULL,
-      status VARCHAR NOT NULL, status_message VARCHAR NOT NULL,
-      attributes VARCHAR NOT NULL, resource VARCHAR NOT NULL, events VARCHAR NOT NULL, links VARCHAR NOT NULL,
-      trace_state VARCHAR, size_bytes INTEGER NOT NULL)`);
+      start_us BIGINT NOT NULL, end_us BIGINT NOT NULL, status VARCHAR NOT NULL,
+      attributes VARCHAR NOT NULL${options.compressAttributes === false ? ' USING COMPRESSION uncompressed' : ''},
+      extra VARCHAR, resource_id INTEGER NOT NULL)`);
+    const known = await writer.runAndReadAll('SELECT attributes, resource_id FROM resources');
+    const resourceIds = new Map(known.getRows().map((r) => [r[0] as string, r[1] as number]));
     const reader = await instance.connect();
-    return new DuckDBTraceStore(instance, writer, reader);
+    const next = Math.max(0, ...resourceIds.values()) + 1;
+    return new DuckDBTraceStore(instance, writer, reader, resourceIds, next);
   }
 
   /** Serialises writes (appends, retention) on the write connection. */
@@ -79,25 +110,46 @@ export class DuckDBTraceStore implements TraceStore {
     return run;
   }
 
-  private resourceText(resource: Span['resource']): string {
-    let s = this.resourceJson.get(resource);
-    if (s === undefined) {
-      s = JSON.stringify(resource);
-      this.resourceJson.set(resource, s);
+  /** resource_id for a resource, registering new ones in `fresh` (inserted before the spans). */
+  private resourceId(resource: Span['resource'], fresh: [number, string][]): number {
+    let id = this.resourceByObject.get(resource);
+    if (id !== undefined) return id;
+    const text = JSON.stringify(resource);
+    id = this.resourceIds.get(text);
+    if (id === undefined) {
+      id = this.nextResourceId++;
+      this.resourceIds.set(text, id);
+      fresh.push([id, text]);
     }
-    return s;
+    this.resourceByObject.set(resource, id);
+    return id;
   }
 
   append(spans: readonly Span[]): Promise<void> {
     if (spans.length === 0) return Promise.resolve();
     return this.write(async () => {
+      const fresh: [number, string][] = [];
+      const resourceIds = spans.map((s) => this.resourceId(s.resource, fresh));
+      try {
+        if (fresh.length > 0) {
+          const r = await this.writer.createAppender('resources');
+          for (const [id, text] of fresh) {
+            r.appendInteger(id);
+            r.appendVarchar(text);
+            r.endRow();
+          }
+          r.flushSync();
+          r.closeSync();
+        }
+      } catch (err) {
+        for (const [, text] of fresh) this.resourceIds.delete(text);
+        this.resourceByObject = new WeakMap();
+        throw err;
+      }
       const a = await this.writer.createAppender('spans');
       try {
-        for (const s of spans) {
-          const attributes = JSON.stringify(s.attributes);
-          const resource = this.resourceText(s.resource);
-          const events = s.events.length === 0 ? '[]' : JSON.stringify(s.events);
-          const links = s.links.length === 0 ? '[]' : JSON.stringify(s.links);
+        for (let i = 0; i < spans.length; i++) {
+          const s = spans[i] as Span;
           a.appendVarchar(s.traceId);
           a.appendVarchar(s.spanId);
           if (s.parentSpanId === null) a.appendNull();
@@ -105,27 +157,14 @@ export class DuckDBTraceStore implements TraceStore {
           a.appendVarchar(s.name);
           a.appendVarchar(s.kind);
           a.appendVarchar(s.service);
-          a.appendBigInt(BigInt(s.startUs));
-          a.appendBigInt(BigInt(s.endUs));
-          a.appendBigInt(BigInt(s.endUs - s.startUs));
+          a.appendDouble(s.startUs); // converted to BIGINT by the appender; avoids a BigInt per value
+          a.appendDouble(s.endUs);
           a.appendVarchar(s.status);
-          a.appendVarchar(s.statusMessage);
-          a.appendVarchar(attributes);
-          a.appendVarchar(resource);
-          a.appendVarchar(events);
-          a.appendVarchar(links);
-          if (s.traceState === undefined) a.appendNull();
-          else a.appendVarchar(s.traceState);
-          a.appendInteger(
-            ROW_OVERHEAD +
-              s.name.length +
-              s.service.length +
-              s.statusMessage.length +
-              attributes.length +
-              resource.length +
-              events.length +
-              links.length,
-          );
+          a.appendVarchar(JSON.stringify(s.attributes));
+          const extra = extraOf(s);
+          if (extra === null) a.appendNull();
+          else a.appendVarchar(extra);
+          a.appendInteger(resourceIds[i] as number);
           a.endRow();
         }
         a.flushSync();
@@ -142,7 +181,7 @@ export class DuckDBTraceStore implements TraceStore {
   }
 
   async getTrace(traceId: string): Promise<Span[]> {
-    const rows = await this.rows(`SELECT ${COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_us, span_id`, [
+    const rows = await this.rows(`SELECT ${COLUMNS} FROM ${FROM} WHERE s.trace_id = ? ORDER BY s.start_us, s.span_id`, [
       traceId.toLowerCase(),
     ]);
     return rows.map(rowToSpan);
@@ -152,19 +191,19 @@ export class DuckDBTraceStore implements TraceStore {
     const where: string[] = [];
     const values: DuckDBValue[] = [];
     if (q.service !== undefined) {
-      where.push('service = ?');
+      where.push('s.service = ?');
       values.push(q.service);
     }
     if (q.operation !== undefined) {
-      where.push('name = ?');
+      where.push('s.name = ?');
       values.push(q.operation);
     }
     for (const [key, value] of Object.entries(q.tags ?? {})) {
       const path = `$."${key.replace(/["\\]/g, (c) => `\\${c}`)}"`;
       const text = String(value);
-      let cond = '(json_extract_string(attributes, ?) = ? OR json_extract_string(resource, ?) = ?';
+      let cond = '(json_extract_string(s.attributes, ?) = ? OR json_extract_string(r.attributes, ?) = ?';
       values.push(path, text, path, text);
-      if (key === 'error' && text === 'true') cond += " OR status = 'error'"; // Jaeger's error tag
+      if (key === 'error' && text === 'true') cond += " OR s.status = 'error'"; // Jaeger's error tag
       where.push(`${cond})`);
     }
     const num = (name: string, v: number | undefined, op: string, col: string) => {
@@ -173,18 +212,18 @@ export class DuckDBTraceStore implements TraceStore {
       where.push(`${col} ${op} ?`);
       values.push(BigInt(Math.trunc(v)));
     };
-    num('minDurationUs', q.minDurationUs, '>=', 'duration_us');
-    num('maxDurationUs', q.maxDurationUs, '<=', 'duration_us');
-    num('startUs', q.startUs, '>=', 'start_us');
-    num('endUs', q.endUs, '<', 'start_us');
+    num('minDurationUs', q.minDurationUs, '>=', '(s.end_us - s.start_us)');
+    num('maxDurationUs', q.maxDurationUs, '<=', '(s.end_us - s.start_us)');
+    num('startUs', q.startUs, '>=', 's.start_us');
+    num('endUs', q.endUs, '<', 's.start_us');
     const limit = Math.min(Math.max(Math.trunc(q.limit ?? 20), 1), MAX_LIMIT);
     const rows = await this.rows(
       `WITH hits AS (
-         SELECT trace_id, max(start_us) AS latest FROM spans
+         SELECT s.trace_id, max(s.start_us) AS latest FROM ${FROM}
          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-         GROUP BY trace_id ORDER BY latest DESC, trace_id LIMIT ${limit})
-       SELECT ${COLUMNS} FROM spans JOIN hits USING (trace_id)
-       ORDER BY hits.latest DESC, trace_id, start_us, span_id`,
+         GROUP BY s.trace_id ORDER BY latest DESC, s.trace_id LIMIT ${limit})
+       SELECT ${COLUMNS} FROM ${FROM} JOIN hits ON hits.trace_id = s.trace_id
+       ORDER BY hits.latest DESC, s.trace_id, s.start_us, s.span_id`,
       values,
     );
     const out: TraceSummary[] = [];
@@ -228,8 +267,8 @@ export class DuckDBTraceStore implements TraceStore {
       BigInt(limitSpans),
     ]);
     const rows = await this.rows(
-      `${traces} SELECT ${COLUMNS} FROM spans JOIN c USING (trace_id) WHERE c.cum <= ?
-       ORDER BY c.first_us, trace_id, start_us, span_id`,
+      `${traces} SELECT ${COLUMNS} FROM ${FROM} JOIN c ON c.trace_id = s.trace_id WHERE c.cum <= ?
+       ORDER BY c.first_us, s.trace_id, s.start_us, s.span_id`,
       [...bounds, BigInt(limitSpans)],
     );
     return { spans: rows.map(rowToSpan), truncatedTraces: Number(counted?.[0] ?? 0) };
@@ -249,7 +288,7 @@ export class DuckDBTraceStore implements TraceStore {
         // newest traces first; everything past the byte budget goes
         victims.push({
           sql: `SELECT trace_id FROM (
-                  SELECT trace_id, sum(sum(size_bytes)) OVER (ORDER BY max(end_us) DESC, trace_id
+                  SELECT trace_id, sum(sum(${SPAN_BYTES})) OVER (ORDER BY max(end_us) DESC, trace_id
                     ROWS UNBOUNDED PRECEDING) AS kept
                   FROM spans GROUP BY trace_id) WHERE kept > ?`,
           values: [BigInt(Math.max(0, Math.trunc(policy.maxBytes)))],
@@ -265,14 +304,21 @@ export class DuckDBTraceStore implements TraceStore {
         result.deletedSpans += deleted.rowsChanged;
       }
       await this.writer.run('DROP TABLE IF EXISTS retention_victims');
-      if (result.deletedSpans > 0) await this.writer.run('CHECKPOINT'); // lets DuckDB reuse the freed blocks
+      if (result.deletedSpans > 0) {
+        const orphans = await this.writer.runAndReadAll(
+          'DELETE FROM resources WHERE resource_id NOT IN (SELECT DISTINCT resource_id FROM spans) RETURNING attributes',
+        );
+        for (const [text] of orphans.getRows()) this.resourceIds.delete(text as string);
+        this.resourceByObject = new WeakMap();
+        await this.writer.run('CHECKPOINT'); // lets DuckDB reuse the freed blocks
+      }
       return result;
     });
   }
 
   async stats(): Promise<StoreStats> {
     const [row] = await this.rows(
-      'SELECT count(*)::DOUBLE, count(DISTINCT trace_id)::DOUBLE, coalesce(sum(size_bytes), 0)::DOUBLE FROM spans',
+      `SELECT count(*)::DOUBLE, count(DISTINCT trace_id)::DOUBLE, coalesce(sum(${SPAN_BYTES}), 0)::DOUBLE FROM spans`,
     );
     return { spans: Number(row?.[0] ?? 0), traces: Number(row?.[1] ?? 0), bytes: Number(row?.[2] ?? 0) };
   }
@@ -287,7 +333,27 @@ export class DuckDBTraceStore implements TraceStore {
   }
 }
 
+interface Extra {
+  statusMessage?: string;
+  events?: Span['events'];
+  links?: Span['links'];
+  traceState?: string;
+}
+
+/** The rarely-present parts of a span as one JSON text, or null when all are empty. */
+function extraOf(s: Span): string | null {
+  if (s.statusMessage === '' && s.events.length === 0 && s.links.length === 0 && s.traceState === undefined)
+    return null;
+  const e: Extra = {};
+  if (s.statusMessage !== '') e.statusMessage = s.statusMessage;
+  if (s.events.length > 0) e.events = s.events;
+  if (s.links.length > 0) e.links = s.links;
+  if (s.traceState !== undefined) e.traceState = s.traceState;
+  return JSON.stringify(e);
+}
+
 function rowToSpan(r: DuckDBValue[]): Span {
+  const extra: Extra = r[10] === null ? {} : (JSON.parse(r[10] as string) as Extra);
   const span: Span = {
     traceId: r[0] as string,
     spanId: r[1] as string,
@@ -298,13 +364,13 @@ function rowToSpan(r: DuckDBValue[]): Span {
     startUs: r[6] as number,
     endUs: r[7] as number,
     status: r[8] as StatusCode,
-    statusMessage: r[9] as string,
-    attributes: JSON.parse(r[10] as string) as Record<string, AttributeValue>,
+    statusMessage: extra.statusMessage ?? '',
+    attributes: JSON.parse(r[9] as string) as Record<string, AttributeValue>,
     resource: JSON.parse(r[11] as string) as Record<string, AttributeValue>,
-    events: JSON.parse(r[12] as string) as Span['events'],
-    links: JSON.parse(r[13] as string) as Span['links'],
+    events: extra.events ?? [],
+    links: extra.links ?? [],
   };
-  if (r[14] !== null) span.traceState = r[14] as string;
+  if (extra.traceState !== undefined) span.traceState = extra.traceState;
   return span;
 }
 

@@ -195,6 +195,27 @@ test('retention by size keeps the newest traces that fit the byte budget', async
   t.deepEqual(await store.enforceRetention({ maxBytes: 1e9, maxAgeMs: 1e12 }), { deletedTraces: 0, deletedSpans: 0 });
 });
 
+test('shared resources: dropped with their last span, ids unique across reopen', async (t) => {
+  const dir = tempDir(t);
+  const first = await DuckDBTraceStore.open({ dataDir: dir });
+  const a = { 'service.name': 'a', 'k8s.pod.name': 'a-1' };
+  const b = { 'service.name': 'b', 'k8s.pod.name': 'b-1' };
+  await first.append([
+    span({ traceId: tid(1), spanId: sid(1), service: 'a', resource: a, endUs: T0 + 1 }),
+    span({ traceId: tid(1), spanId: sid(2), service: 'a', resource: { ...a } }),
+    span({ traceId: tid(2), spanId: sid(3), service: 'b', resource: b, startUs: T0 + 5_000_000, endUs: T0 + 5_000_001 }),
+  ]);
+  await first.enforceRetention({ maxAgeMs: 1000 }, T0 + 3_000_000); // trace 1 (resource a) ages out
+  await first.close();
+  const second = await open(t, dir);
+  const c = { 'service.name': 'c' };
+  await second.append([span({ traceId: tid(3), spanId: sid(4), service: 'c', resource: c })]);
+  t.deepEqual((await second.getTrace(tid(2)))[0]?.resource, b, 'the surviving resource keeps its id');
+  t.deepEqual((await second.getTrace(tid(3)))[0]?.resource, c, 'a new resource gets a fresh id');
+  await second.append([span({ traceId: tid(4), spanId: sid(5), service: 'a', resource: a })]);
+  t.deepEqual((await second.getTrace(tid(4)))[0]?.resource, a, 'a dropped resource can come back');
+});
+
 test('data persists in the data dir across close and reopen; a closed store refuses work', async (t) => {
   const dir = tempDir(t);
   const first = await DuckDBTraceStore.open({ dataDir: dir });
