@@ -281,17 +281,33 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     log('── summary ─────────────────────────────────────────────────────────────');
     log(`requests: ${[...statuses].map(([s, c]) => `${c}× ${s === 0 ? 'failed' : s}`).join(', ')}`);
     if (sample) log(`one response: ${JSON.stringify(sample)}`);
-    log('hops (Envoy access logs; trace ids seen at each proxy):');
+    log('hops, in request order (Envoy access logs; a hop "continues" the traces of the hop before it):');
+    const all = ['gateway', 'sidecar-storefront', 'sidecar-inventory', 'sidecar-pricing'].flatMap((f) =>
+      readAccessLog(join(logs, `${f}-access.log`)),
+    );
     const hops = [
-      ['gateway', 'gateway-access.log'],
-      ['storefront sidecar', 'sidecar-storefront-access.log'],
-      ['inventory sidecar', 'sidecar-inventory-access.log'],
-      ['pricing sidecar', 'sidecar-pricing-access.log'],
-    ] as const;
-    for (const [label, f] of hops) {
-      const lines = readAccessLog(join(logs, f));
-      const traces = new Set(lines.map((l) => l.trace_id).filter(Boolean));
-      log(`  ${label.padEnd(20)} ${String(lines.length).padStart(3)} log lines, ${traces.size} distinct trace ids`);
+      'gateway',
+      'storefront-inbound',
+      'storefront-outbound',
+      'inventory-inbound',
+      'inventory-outbound',
+      'pricing-inbound',
+      'pricing-outbound-tcp',
+    ];
+    let previous: Set<string> | undefined;
+    for (const role of hops) {
+      const lines = all.filter((l) => l.role === role);
+      const traces = new Set(lines.map((l) => l.trace_id).filter((x): x is string => typeof x === 'string'));
+      let note = '';
+      if (role.endsWith('-tcp')) note = 'connections to redis (TCP: no headers to carry context)';
+      else if (previous) {
+        const continued = [...traces].filter((tr) => previous?.has(tr)).length;
+        note = `continues ${continued}/${traces.size}${continued === 0 && traces.size > 0 ? ' — the service forwarded no trace headers' : ''}`;
+      }
+      log(
+        `  ${role.padEnd(22)} ${String(lines.length).padStart(3)} requests, ${String(traces.size).padStart(3)} traces  ${note}`,
+      );
+      if (!role.endsWith('-tcp')) previous = traces;
     }
     log(`collector: ${stats.spans} spans in ${stats.traces} traces from ${stats.services.join(', ') || 'no service'}`);
     // Logs ↔ traces: every trace the collector holds should appear in the gateway access log

@@ -92,6 +92,11 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.truthy(m, output);
   t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
   t.is(m?.[1], m?.[2], 'every stored trace is findable from the gateway access log');
+  // The proxies carry context hop to hop; the services drop it (the linking issue's job).
+  t.regex(output, /storefront-inbound +4 requests, +4 traces +continues 4\/4/);
+  t.regex(output, /storefront-outbound +4 requests, +4 traces +continues 0\/4/);
+  t.regex(output, /pricing-inbound +4 requests, +4 traces +continues 4\/4/);
+  t.regex(output, /pricing-outbound-tcp +\d+ requests/);
   const p = /logs ↔ spans: (\d+)\/(\d+) traces/.exec(output);
   t.truthy(p, output);
   t.is(p?.[1], p?.[2], "the access log's span id is the parent of the edge span");
