@@ -35,7 +35,7 @@ test('generated traces through the official OTLP/HTTP and OTLP/gRPC exporters an
     await c.close();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const { spans, truth } = generateWorkload(defaultWorkloadOptions(1500, 424242));
+  const { spans, truth } = generateWorkload(defaultWorkloadOptions(1000, 424242));
   const traceIds = [...new Set(spans.map((s) => s.traceId))];
   const viaGrpc = new Set(traceIds.filter((_, i) => i % 2 === 1));
   await Promise.all([
