@@ -36,27 +36,37 @@ export async function runService(command: string, args: string[]): Promise<numbe
     console.error(`meshtrace ${command}: invalid configuration: ${(err as Error).message}`);
     return 2;
   }
-  const svc = await startService(cfg);
-  // Parsers (tests, supervisors) read the bound port from this line.
-  console.log(
-    JSON.stringify({
-      ts: new Date().toISOString(),
-      level: 'info',
-      msg: 'ready',
-      command,
-      port: svc.port,
-      metrics_port: svc.metricsPort,
-    }),
-  );
-  await new Promise<void>((resolve) => {
-    const onSignal = () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await svc.stop();
-  return 0;
+  // Handlers go in before the (slow, module-loading) start so a SIGTERM that arrives early still
+  // means "drain and exit 0" rather than Node's default kill.
+  let signalled = false;
+  let wake = () => {};
+  const onSignal = () => {
+    signalled = true;
+    wake();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const svc = await startService(cfg);
+    // Parsers (tests, supervisors) read the bound port from this line.
+    console.log(
+      JSON.stringify({
+        ts: new Date().toISOString(),
+        level: 'info',
+        msg: 'ready',
+        command,
+        port: svc.port,
+        metrics_port: svc.metricsPort,
+      }),
+    );
+    if (!signalled)
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    await svc.stop();
+    return 0;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
 }
