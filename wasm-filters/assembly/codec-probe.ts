@@ -65,7 +65,7 @@ function formats(v: JsonValue | null): i32[] | null {
 
 function writePairs(p: HeaderPairs): string {
   const parts: string[] = [];
-  for (let i = 0; i < p.length; i++) parts.push(`[${quote(p.names[i])},${quote(p.values[i])}]`);
+  for (let i = 0; i < p.length; i++) parts.push(`[${quote(p.name(i))},${quote(p.value(i))}]`);
   return `[${parts.join(',')}]`;
 }
 

@@ -10,11 +10,6 @@ import { rootFactory } from './registry';
 const roots = new Map<u32, RootContext>();
 const streams = new Map<u32, HttpContext>();
 
-/** Live HTTP contexts (exposed so a leak test can see that on_delete frees them). */
-export function liveHttpContexts(): i32 {
-  return streams.size;
-}
-
 // The marker Envoy reads to select the ABI version.
 export function proxy_abi_version_0_2_1(): void {}
 

@@ -2,47 +2,100 @@
 //
 //   u32 count | count × (u32 nameLen, u32 valueLen) | count × (name bytes, 0x00, value bytes, 0x00)
 //
-// all little-endian. Names and values are bytes; here they are decoded as UTF-8 (header names
-// are ASCII; a non-UTF-8 value decodes with U+FFFD and then fails any id grammar, as it should).
+// all little-endian. Names and values are bytes; values are decoded as UTF-8 (a non-UTF-8
+// value decodes with U+FFFD and then fails any id grammar, as it should).
 
-/** Ordered header pairs; duplicates are kept as separate entries. */
+/**
+ * Ordered header pairs; duplicates are kept as separate entries. Two shapes behind one API:
+ * built from strings (push), or backed by a host header map, where names are compared as
+ * bytes and a value is decoded only when asked for — a request carries many headers and the
+ * codecs look at a handful.
+ */
 export class HeaderPairs {
   names: string[] = [];
   values: string[] = [];
+  /** Host map bytes (copied) and per pair (nameOff, nameLen, valueOff, valueLen); null when built. */
+  private raw: ArrayBuffer | null = null;
+  private spans: StaticArray<u32> | null = null;
+  private rawCount: i32 = 0;
 
   get length(): i32 {
-    return this.names.length;
+    return this.raw === null ? this.names.length : this.rawCount;
   }
 
   push(name: string, value: string): void {
     this.names.push(name);
     this.values.push(value);
   }
+
+  name(i: i32): string {
+    const spans = this.spans;
+    if (spans === null) return this.names[i];
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.raw) + spans[i * 4], spans[i * 4 + 1]);
+  }
+
+  value(i: i32): string {
+    const spans = this.spans;
+    if (spans === null) return this.values[i];
+    return String.UTF8.decodeUnsafe(changetype<usize>(this.raw) + spans[i * 4 + 2], spans[i * 4 + 3]);
+  }
+
+  /**
+   * Name i equals the lower-case ASCII `lower`, ignoring ASCII case (`whole`), or starts
+   * with it (`!whole`). No allocation; the length test rejects most names at once.
+   */
+  nameIs(i: i32, lower: string, whole: bool = true): bool {
+    const n = lower.length;
+    const spans = this.spans;
+    if (spans === null) {
+      const s = this.names[i];
+      if (whole ? s.length != n : s.length < n) return false;
+      for (let k = 0; k < n; k++) if (foldAscii(s.charCodeAt(k)) != lower.charCodeAt(k)) return false;
+      return true;
+    }
+    const len = <i32>spans[i * 4 + 1];
+    if (whole ? len != n : len < n) return false;
+    const p = changetype<usize>(this.raw) + spans[i * 4];
+    for (let k = 0; k < n; k++) if (foldAscii(load<u8>(p + k)) != lower.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** Wraps a host header map (copied; the caller frees `ptr`). A corrupt map yields no pairs. */
+  static fromHost(ptr: usize, size: usize): HeaderPairs {
+    const out = new HeaderPairs();
+    if (size < 4) return out;
+    const count = load<u32>(ptr) as u64;
+    if (4 + count * 8 > (size as u64)) return out;
+    const n = <i32>count;
+    const spans = new StaticArray<u32>(n * 4);
+    let data = 4 + n * 8;
+    let valid = 0;
+    for (let i = 0; i < n; i++) {
+      const nameLen = load<u32>(ptr + 4 + i * 8);
+      const valueLen = load<u32>(ptr + 8 + i * 8);
+      if ((data as u64) + (nameLen as u64) + (valueLen as u64) + 2 > (size as u64)) break;
+      spans[i * 4] = data;
+      spans[i * 4 + 1] = nameLen;
+      spans[i * 4 + 2] = data + nameLen + 1;
+      spans[i * 4 + 3] = valueLen;
+      data += nameLen + valueLen + 2;
+      valid++;
+    }
+    const raw = new ArrayBuffer(<i32>size);
+    memory.copy(changetype<usize>(raw), ptr, size);
+    out.raw = raw;
+    out.spans = spans;
+    out.rawCount = valid;
+    return out;
+  }
+}
+
+function foldAscii(c: i32): i32 {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
 export function encodeUtf8(s: string): ArrayBuffer {
   return String.UTF8.encode(s);
-}
-
-export function decodeHeaderMap(ptr: usize, size: usize): HeaderPairs {
-  const out = new HeaderPairs();
-  if (size < 4) return out;
-  const count = load<u32>(ptr) as usize;
-  // A count that cannot fit the buffer means a corrupt map: return what is safe (nothing).
-  if ((4 as u64) + (count as u64) * 8 > (size as u64)) return out;
-  let data = ptr + 4 + count * 8;
-  const end = ptr + size;
-  for (let i: usize = 0; i < count; i++) {
-    const nameLen = load<u32>(ptr + 4 + i * 8) as usize;
-    const valueLen = load<u32>(ptr + 8 + i * 8) as usize;
-    if (data + nameLen + valueLen + 2 > end) break;
-    const name = String.UTF8.decodeUnsafe(data, nameLen);
-    data += nameLen + 1;
-    const value = String.UTF8.decodeUnsafe(data, valueLen);
-    data += valueLen + 1;
-    out.push(name, value);
-  }
-  return out;
 }
 
 /** Serialises pairs in the same layout (for proxy_set_header_map_pairs / local responses). */
@@ -52,8 +105,8 @@ export function encodeHeaderMap(pairs: HeaderPairs): ArrayBuffer {
   const values = new Array<ArrayBuffer>(n);
   let size = 4 + n * 8;
   for (let i = 0; i < n; i++) {
-    names[i] = String.UTF8.encode(pairs.names[i]);
-    values[i] = String.UTF8.encode(pairs.values[i]);
+    names[i] = String.UTF8.encode(pairs.name(i));
+    values[i] = String.UTF8.encode(pairs.value(i));
     size += names[i].byteLength + values[i].byteLength + 2;
   }
   const buf = new ArrayBuffer(size);

@@ -5,12 +5,34 @@
 // Memory: the host returns data in buffers it obtained from proxy_on_memory_allocate (that is,
 // from our heap). Every wrapper copies what it needs and frees that buffer before returning.
 import { BufferType, HeaderMapType, LogLevel, MetricType, WasmResult } from './enums';
-import { decodeHeaderMap, encodeUtf8, HeaderPairs } from './headers';
+import { encodeUtf8, HeaderPairs } from './headers';
 import * as imp from './imports';
 
 // Out-parameters of host calls: two u32 slots (pointer + size, or an id / level / value).
 const OUT_PTR: usize = memory.data(16);
 const OUT_SIZE: usize = OUT_PTR + 8;
+
+// Arguments are UTF-8-encoded into one reusable scratch area (grown on demand, never freed)
+// rather than a fresh ArrayBuffer per call: header writes happen on every request.
+let scratch: usize = 0;
+let scratchSize: usize = 0;
+let scratchB: usize = 0;
+let scratchBLen: usize = 0;
+
+/** Encodes `a` then `b` into the scratch area; returns a's byte length (b follows it). */
+function encodeArgs(a: string, b: string): usize {
+  // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+  const need = <usize>(a.length + b.length) * 3 + 2;
+  if (need > scratchSize) {
+    if (scratch != 0) heap.free(scratch);
+    scratchSize = max<usize>(need, 256);
+    scratch = heap.alloc(scratchSize);
+  }
+  const aLen = String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, scratch);
+  scratchB = scratch + aLen;
+  scratchBLen = String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, scratchB);
+  return aLen;
+}
 
 function unexpected(call: string, status: u32): void {
   abort(`meshtrace: ${call} returned unexpected status ${status}`);
@@ -63,52 +85,38 @@ export function getHeaderMapPairs(map: HeaderMapType): HeaderPairs {
   const ptr = load<u32>(OUT_PTR) as usize;
   const size = load<u32>(OUT_SIZE) as usize;
   if (ptr == 0) return new HeaderPairs();
-  const pairs = decodeHeaderMap(ptr, size);
+  const pairs = HeaderPairs.fromHost(ptr, size);
   heap.free(ptr);
   return pairs;
 }
 
 /** One header's value; null when absent. */
 export function getHeaderMapValue(map: HeaderMapType, name: string): string | null {
-  const key = encodeUtf8(name);
+  const keyLen = encodeArgs(name, '');
   store<u32>(OUT_PTR, 0);
   store<u32>(OUT_SIZE, 0);
-  const status = imp.proxy_get_header_map_value(map, changetype<usize>(key), key.byteLength, OUT_PTR, OUT_SIZE);
+  const status = imp.proxy_get_header_map_value(map, scratch, keyLen, OUT_PTR, OUT_SIZE);
   if (status == WasmResult.NotFound) return null;
   if (status != WasmResult.Ok) unexpected('proxy_get_header_map_value', status);
   return takeHostString();
 }
 
 export function addHeaderMapValue(map: HeaderMapType, name: string, value: string): void {
-  const key = encodeUtf8(name);
-  const val = encodeUtf8(value);
-  const status = imp.proxy_add_header_map_value(
-    map,
-    changetype<usize>(key),
-    key.byteLength,
-    changetype<usize>(val),
-    val.byteLength,
-  );
+  const keyLen = encodeArgs(name, value);
+  const status = imp.proxy_add_header_map_value(map, scratch, keyLen, scratchB, scratchBLen);
   if (status != WasmResult.Ok) unexpected('proxy_add_header_map_value', status);
 }
 
 export function replaceHeaderMapValue(map: HeaderMapType, name: string, value: string): void {
-  const key = encodeUtf8(name);
-  const val = encodeUtf8(value);
-  const status = imp.proxy_replace_header_map_value(
-    map,
-    changetype<usize>(key),
-    key.byteLength,
-    changetype<usize>(val),
-    val.byteLength,
-  );
+  const keyLen = encodeArgs(name, value);
+  const status = imp.proxy_replace_header_map_value(map, scratch, keyLen, scratchB, scratchBLen);
   if (status != WasmResult.Ok) unexpected('proxy_replace_header_map_value', status);
 }
 
 /** Removes every value of `name`; absent is not an error. */
 export function removeHeaderMapValue(map: HeaderMapType, name: string): void {
-  const key = encodeUtf8(name);
-  const status = imp.proxy_remove_header_map_value(map, changetype<usize>(key), key.byteLength);
+  const keyLen = encodeArgs(name, '');
+  const status = imp.proxy_remove_header_map_value(map, scratch, keyLen);
   if (status != WasmResult.Ok && status != WasmResult.NotFound) unexpected('proxy_remove_header_map_value', status);
 }
 

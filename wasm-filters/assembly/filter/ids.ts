@@ -1,7 +1,7 @@
 // Trace and span ids from WASI random_get (Envoy's CSPRNG), as lowercase hex. An all-zero id
 // is invalid in every format, so a zero draw is redrawn.
 import { randomBytes } from '../abi/wasi';
-import { hexByte } from '../trace-context/chars';
+import { bytesToHex } from '../trace-context/chars';
 
 const BUF: usize = memory.data(16);
 
@@ -11,9 +11,7 @@ function randomHex(bytes: i32): string {
     randomBytes(BUF, bytes);
     for (let i = 0; i < bytes && zero; i++) zero = load<u8>(BUF + i) == 0;
   }
-  let out = '';
-  for (let i = 0; i < bytes; i++) out += hexByte(load<u8>(BUF + i));
-  return out;
+  return bytesToHex(BUF, bytes);
 }
 
 export function newTraceId(): string {

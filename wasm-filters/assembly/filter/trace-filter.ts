@@ -11,7 +11,6 @@ import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi
 import { HttpContext, RootContext } from '../abi/context';
 import { getBufferBytes, getHeaderMapPairs, log, removeHeaderMapValue, replaceHeaderMapValue } from '../abi/hostcalls';
 import { HeaderPairs } from '../abi/headers';
-import { asciiLower } from '../trace-context/chars';
 import { Sampled, TraceContext } from '../trace-context/context';
 import { extract } from '../trace-context/extract';
 import { PROPAGATION_HEADERS } from '../trace-context/formats';
@@ -52,12 +51,14 @@ export class TraceRoot extends RootContext {
 
 /** Removes each propagation header present (one host call per distinct name). */
 function removeStale(headers: HeaderPairs): void {
-  const removed: string[] = [];
+  let removed: u32 = 0; // bit i set = PROPAGATION_HEADERS[i] already removed
   for (let i = 0; i < headers.length; i++) {
-    const name = asciiLower(headers.names[i]);
-    if (PROPAGATION_HEADERS.includes(name) && !removed.includes(name)) {
-      removeHeaderMapValue(HeaderMapType.RequestHeaders, name);
-      removed.push(name);
+    for (let k = 0; k < PROPAGATION_HEADERS.length; k++) {
+      if ((removed & (1 << k)) == 0 && headers.nameIs(i, PROPAGATION_HEADERS[k])) {
+        removeHeaderMapValue(HeaderMapType.RequestHeaders, PROPAGATION_HEADERS[k]);
+        removed |= 1 << k;
+        break;
+      }
     }
   }
 }
@@ -91,14 +92,13 @@ export class TraceStream extends HttpContext {
     const out = ctx.withSpanId(newSpanId());
     // Baggage headers (baggage, uberctx-*) are application data: they pass through untouched,
     // so the injected set carries none (no duplicates, no re-encoding).
-    out.baggageKeys = [];
-    out.baggageValues = [];
+    out.clearBaggage();
     this.outgoing = out;
 
     removeStale(headers);
     const injected = inject(out, config.outbound);
     for (let i = 0; i < injected.length; i++) {
-      replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.names[i], injected.values[i]);
+      replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.name(i), injected.value(i));
     }
     return FilterHeadersStatus.Continue;
   }

@@ -3,7 +3,7 @@
 // first member past a limit stops parsing (vectors README, Changes 5). Values are
 // percent-decoded as UTF-8; properties are dropped.
 import { isAnyHexChar, isTchar, parseHex, trimOws } from './chars';
-import { ExtractResult } from './context';
+import { ExtractResult, NONE } from './context';
 
 export const BAGGAGE_MAX_MEMBERS = 64;
 export const BAGGAGE_MAX_BYTES = 8192;
@@ -104,8 +104,8 @@ export function percentEncode(s: string): string {
 
 /** Collects baggage entries across the `baggage` header and `uberctx-*` headers. */
 export class BaggageReader {
-  keys: string[] = [];
-  values: string[] = [];
+  keys: string[] = NONE;
+  values: string[] = NONE;
   private bytes: i32 = 0;
   private stopped: bool = false;
 
@@ -121,6 +121,10 @@ export class BaggageReader {
       return false;
     }
     this.bytes += separator + cost;
+    if (this.keys === NONE) {
+      this.keys = [];
+      this.values = [];
+    }
     this.keys.push(key);
     this.values.push(value);
     return true;

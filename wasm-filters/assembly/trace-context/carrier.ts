@@ -2,19 +2,25 @@
 // case-insensitively, duplicates kept in order), each trimmed of leading/trailing space and tab
 // (RFC 9110 §5.5). Envoy hands names over lower-cased already.
 import { HeaderPairs } from '../abi/headers';
-import { asciiLower, trimOws } from './chars';
+import { trimOws } from './chars';
 
-export function headerValues(headers: HeaderPairs, name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < headers.length; i++) {
-    if (asciiLower(headers.names[i]) == name) out.push(trimOws(headers.values[i]));
-  }
-  return out;
+/** How many headers are named `name`. */
+export function headerCount(headers: HeaderPairs, name: string): i32 {
+  let n = 0;
+  for (let i = 0; i < headers.length; i++) if (headers.nameIs(i, name)) n++;
+  return n;
 }
 
-/** The single value of `name`, or null when absent; several values are joined with ",". */
+/**
+ * Every value of `name`, trimmed, joined with "," (RFC 9110 list semantics); null when
+ * absent. Runs for each format on every request: no allocation unless the header is present.
+ */
 export function headerJoined(headers: HeaderPairs, name: string): string | null {
-  const values = headerValues(headers, name);
-  if (values.length == 0) return null;
-  return values.join(',');
+  let out: string | null = null;
+  for (let i = 0; i < headers.length; i++) {
+    if (!headers.nameIs(i, name)) continue;
+    const v = trimOws(headers.value(i));
+    out = out === null ? v : (out as string) + ',' + v;
+  }
+  return out;
 }

@@ -104,3 +104,22 @@ export function asciiLower(s: string): string {
   }
   return out;
 }
+
+/** A string of `count` code units written by the caller (no concatenation garbage). */
+export function rawString(count: i32): string {
+  return changetype<string>(__new((<usize>count) << 1, idof<string>()));
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** Lower-case hex of `count` bytes at `ptr`. */
+export function bytesToHex(ptr: usize, count: i32): string {
+  const out = rawString(count * 2);
+  const base = changetype<usize>(out);
+  for (let i = 0; i < count; i++) {
+    const b = load<u8>(ptr + i) as i32;
+    store<u16>(base + (i << 2), HEX_DIGITS.charCodeAt(b >> 4));
+    store<u16>(base + (i << 2) + 2, HEX_DIGITS.charCodeAt(b & 0xf));
+  }
+  return out;
+}

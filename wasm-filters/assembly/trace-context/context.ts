@@ -8,6 +8,10 @@ export enum Sampled {
   Yes = 1,
 }
 
+// One shared empty list, so a context without baggage or reasons allocates no arrays (contexts
+// are built on every request). Code replaces it by assignment and never mutates it.
+export const NONE: string[] = [];
+
 export class TraceContext {
   /** 32 lowercase hex; 64-bit ids are left-padded with zeros. */
   traceId: string = '';
@@ -19,8 +23,14 @@ export class TraceContext {
   random: bool = false;
   /** Normalised tracestate ("" when none or dropped). */
   tracestate: string = '';
-  baggageKeys: string[] = [];
-  baggageValues: string[] = [];
+  /** Shared empty list until baggage is found: replaced by assignment, never pushed to. */
+  baggageKeys: string[] = NONE;
+  baggageValues: string[] = NONE;
+
+  clearBaggage(): void {
+    this.baggageKeys = NONE;
+    this.baggageValues = NONE;
+  }
 
   /** The same context with a different span id (the proxy's own span, as the new parent). */
   withSpanId(spanId: string): TraceContext {
@@ -44,7 +54,7 @@ export class ExtractResult {
   format: string = '';
   context: TraceContext = new TraceContext();
   /** Problems seen while extracting, in the order found (reason codes). */
-  reasons: string[] = [];
+  reasons: string[] = NONE;
   /**
    * A sampling decision that came without a context (a lone B3 `0`/`1`/`d`): a new trace
    * started here may honour it.
@@ -53,6 +63,7 @@ export class ExtractResult {
   orphanDebug: bool = false;
 
   addReason(reason: string): void {
+    if (this.reasons === NONE) this.reasons = [];
     this.reasons.push(reason);
   }
 }

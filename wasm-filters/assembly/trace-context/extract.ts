@@ -5,7 +5,7 @@ import { HeaderPairs } from '../abi/headers';
 import { asciiLower, trimOws } from './chars';
 import { extractB3Multi, extractB3Single } from './b3';
 import { BaggageReader } from './baggage';
-import { headerJoined, headerValues } from './carrier';
+import { headerCount, headerJoined } from './carrier';
 import { ExtractResult } from './context';
 import { Format, FORMAT_NAMES } from './formats';
 import { extractJaeger } from './jaeger';
@@ -16,7 +16,7 @@ const UBERCTX = 'uberctx-';
 function tryFormat(format: i32, headers: HeaderPairs, result: ExtractResult): bool {
   switch (format) {
     case Format.W3c:
-      return extractW3c(headerValues(headers, 'traceparent'), headerJoined(headers, 'tracestate'), result);
+      return extractW3c(headerCount(headers, 'traceparent'), headers, result);
     case Format.B3: {
       const v = headerJoined(headers, 'b3');
       return v !== null && extractB3Single(v as string, result);
@@ -52,8 +52,9 @@ export function extract(headers: HeaderPairs, formats: i32[]): ExtractResult {
   const joined = headerJoined(headers, 'baggage');
   if (joined !== null) baggage.readHeader(joined as string);
   for (let i = 0; i < headers.length; i++) {
-    const name = asciiLower(headers.names[i]);
-    if (name.startsWith(UBERCTX)) baggage.readUberctx(name.substring(UBERCTX.length), trimOws(headers.values[i]));
+    if (headers.nameIs(i, UBERCTX, false)) {
+      baggage.readUberctx(asciiLower(headers.name(i).substring(UBERCTX.length)), trimOws(headers.value(i)));
+    }
   }
   result.context.baggageKeys = baggage.keys;
   result.context.baggageValues = baggage.values;
