@@ -23,43 +23,31 @@ export { type Conversion, toSpans } from './otlp/to-spans.ts';
 export { decodeJsonRequest, decodeProtobufRequest } from './otlp/codec.ts';
 export { DEFAULT_SPAN_LIMITS, type SpanLimits } from './otlp/limits.ts';
 
-// analyses (part B)
-export { type Bottleneck, bottlenecks } from './analyses/bottlenecks.ts';
-export {
-  type CriticalPath,
-  type CriticalPathResult,
-  type CriticalPathSection,
-  criticalPath,
-} from './analyses/critical-path.ts';
-export { type BatchResult, spansByTrace, type TraceError } from './analyses/batch.ts';
-export { type CapacityPoint, capacity, type ServiceCapacity } from './analyses/capacity.ts';
-export { type DependencyEdge, dependencyMap } from './analyses/dependency-map.ts';
-export { type ErrorOrigin, errorOrigin, errorOrigins } from './analyses/error-origin.ts';
-export { type ErrorPattern, errorPatterns } from './analyses/error-patterns.ts';
-export { errorRates, type ServiceErrorRate } from './analyses/error-rates.ts';
-export { errorTemplate } from './analyses/error-template.ts';
-export { latencyBreakdown, type OperationLatency } from './analyses/latency-breakdown.ts';
-export { type LatencyCorrelation, latencyCorrelations } from './analyses/latency-correlations.ts';
-export { prometheusText } from './analyses/prometheus-text.ts';
-export { type ErrorEpisode, recoveryTimes, type ServiceRecovery } from './analyses/recovery-times.ts';
-export { type RedMetric, type RedMetrics, redMetrics } from './analyses/red-metrics.ts';
-export { type Regression, type RegressionSplit, regressions } from './analyses/regressions.ts';
-export { samplingWeight, thresholdToProbability } from './analyses/sampling-weight.ts';
-export { spanFailed } from './analyses/span-failed.ts';
-export { FileSpanSource, MemorySpanSource, type SpanQuery, type SpanSource } from './analyses/span-source.ts';
-export { StoreSpanSource } from './analyses/store-span-source.ts';
-export { AlertEngine } from './analyses/alerts/alert-engine.ts';
-export { type AlertConfig, AlertConfigError, type AlertRule, parseAlertRules } from './analyses/alerts/rules.ts';
-export type { AlertNotification } from './analyses/alerts/webhook.ts';
-
-// workload generator (part B)
-export { defaultTopology, type Topology } from './generate/topology.ts';
-export {
-  defaultWorkloadOptions,
-  type GroundTruth,
-  generateWorkload,
-  type Workload,
-  type WorkloadOptions,
-} from './generate/workload.ts';
-export { toReadableSpans } from './generate/readable-spans.ts';
-export { writeWorkload } from './generate/workload-files.ts';
+// analyses (part B) and the workload generator
+export * from './analyses/batch.ts';
+export * from './analyses/bottlenecks.ts';
+export * from './analyses/capacity.ts';
+export * from './analyses/critical-path.ts';
+export * from './analyses/dependency-map.ts';
+export * from './analyses/error-origin.ts';
+export * from './analyses/error-patterns.ts';
+export * from './analyses/error-rates.ts';
+export * from './analyses/error-template.ts';
+export * from './analyses/latency-breakdown.ts';
+export * from './analyses/latency-correlations.ts';
+export * from './analyses/prometheus-text.ts';
+export * from './analyses/recovery-times.ts';
+export * from './analyses/red-metrics.ts';
+export * from './analyses/regressions.ts';
+export * from './analyses/sampling-weight.ts';
+export * from './analyses/skew-adjustment.ts';
+export * from './analyses/span-failed.ts';
+export * from './analyses/span-source.ts';
+export * from './analyses/store-span-source.ts';
+export * from './analyses/timeline-tree.ts';
+export * from './analyses/alerts/alert-engine.ts';
+export * from './analyses/alerts/evaluate-rule.ts';
+export * from './analyses/alerts/rules.ts';
+export * from './analyses/alerts/webhook.ts';
+export * from './generate/workload.ts';
+export * from './generate/workload-files.ts';
