@@ -121,3 +121,33 @@ test('traceresponse: false leaves the response untouched', async (t) => {
   t.is(got['x-b3-sampled'], '1');
   t.is(got['traceparent'], undefined);
 });
+
+test('outbound jaeger + b3multi, inbound w3c only: a b3 context is not continued', async (t) => {
+  const upstream = await startUpstream(t);
+  const port = await freePort();
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort: port,
+      upstreamPorts: [upstream.port],
+      httpFilters: [
+        wasmHttpFilter(builtFilter(), { propagation: { inbound: ['w3c'], outbound: ['jaeger', 'b3multi'] } }),
+      ],
+    }),
+  );
+  const w3c = await send(port, '/w3c', [['traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00']]);
+  const b3 = await send(port, '/b3', [['b3', '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1']]);
+  t.is(w3c.status, 200);
+  t.is(b3.status, 200);
+  const fromW3c = upstream.received.find((r) => r.url === '/w3c')?.headers ?? {};
+  const fromB3 = upstream.received.find((r) => r.url === '/b3')?.headers ?? {};
+  const span = traceparent(w3c.headers['traceresponse']).spanId;
+  t.is(fromW3c['uber-trace-id'], `4bf92f3577b34da6a3ce929d0e0e4736:${span}:0:0`);
+  t.is(fromW3c['x-b3-traceid'], '4bf92f3577b34da6a3ce929d0e0e4736');
+  t.is(fromW3c['x-b3-spanid'], span);
+  t.is(fromW3c['x-b3-sampled'], '0');
+  t.is(fromW3c['traceparent'], undefined, 'w3c is not an outbound format here');
+  // b3 is not an accepted inbound format: a new trace, and the stale b3 header is gone.
+  t.not(fromB3['x-b3-traceid'], '80f198ee56343ba864fe8b2a57d3eff7');
+  t.is(fromB3['b3'], undefined);
+});
