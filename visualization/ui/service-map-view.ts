@@ -7,7 +7,7 @@ import { errorColour, h, ms, pct, svg } from './dom.ts';
 
 const NODE_W = 170;
 const NODE_H = 50;
-const COL_W = 250;
+const COL_W = 360;
 const ROW_H = 78;
 
 /** Column per service: 0 for services nobody calls, else 1 + the deepest caller (cycles cut). */
