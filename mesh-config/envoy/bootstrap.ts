@@ -16,6 +16,7 @@ import {
   cluster,
   httpConnectionManager,
   listener,
+  restoreContextFilter,
   routerFilter,
   traceIdsToMetadataFilter,
   upstreamFilters,
@@ -183,7 +184,10 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
     host_selection_retry_max_attempts: String(Math.max(3, lb.upstreams.length)),
   };
   const perAttempt = opts.wasmFile
-    ? upstreamFilters([wasmFilter(opts.wasmFile, filterConfig(cfg, lb.name, 'outbound'), 'meshtrace-attempt')])
+    ? upstreamFilters([
+        restoreContextFilter(),
+        wasmFilter(opts.wasmFile, filterConfig(cfg, lb.name, 'outbound'), 'meshtrace-attempt'),
+      ])
     : {};
   const upstreamCluster = cluster(
     lb.name,

@@ -53,7 +53,16 @@ export function traceIdsToMetadataFilter(): Record<string, unknown> {
     name: 'envoy.filters.http.header_to_metadata',
     typed_config: {
       '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
-      request_rules: [rule('trace_id', 1), rule('span_id', 2)],
+      request_rules: [
+        rule('trace_id', 1),
+        rule('span_id', 2),
+        // The whole header too: per-attempt upstream filters restore it (restoreContextFilter).
+        {
+          header: 'traceparent',
+          on_header_present: { metadata_namespace: 'meshtrace', key: 'traceparent', type: 'STRING' },
+          remove: false,
+        },
+      ],
     },
   };
 }
@@ -183,6 +192,32 @@ export function cluster(
       ],
     },
     ...extra,
+  };
+}
+
+/**
+ * Upstream filter that resets `traceparent` to the proxy's own span before each attempt.
+ * Envoy hands a retry the request headers as the previous attempt's upstream filters left
+ * them (checked against Envoy 1.40: a value appended upstream on attempt 1 arrives twice on
+ * attempt 2), so without this attempt 2 would take attempt 1's span as its parent. The value
+ * comes from the downstream dynamic metadata, which upstream filters can read.
+ */
+export function restoreContextFilter(): Record<string, unknown> {
+  return {
+    name: 'envoy.filters.http.header_mutation',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+      mutations: {
+        request_mutations: [
+          {
+            append: {
+              header: { key: 'traceparent', value: '%DYNAMIC_METADATA(meshtrace:traceparent)%' },
+              append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+            },
+          },
+        ],
+      },
+    },
   };
 }
 

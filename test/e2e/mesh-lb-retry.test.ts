@@ -1,8 +1,10 @@
 // The load-balancer bootstrap from mesh-config under the real Envoy 1.40, with the real
 // meshtrace filter: the first upstream always fails (503), the retry reaches the second.
 // One trace must show both attempts — same trace id on each upstream request, a distinct span
-// id per attempt (the per-attempt upstream filter), attempt numbers 1 and 2, and the access
-// logs (one line per attempt plus the downstream line) carrying trace id and span id.
+// id per attempt (the per-attempt upstream filter), both attempts children of the proxy's span,
+// attempt numbers 1 and 2, and the access logs (one line per attempt plus the downstream line)
+// carrying trace id and span id. Until the filter exports spans, the upstreams and the access
+// log are where the spans are observed.
 // Fails (never skips) when Envoy or the built filter is missing.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -48,7 +50,36 @@ test('a retried request shows both attempts in one trace', async (t) => {
       retries: { attempts: 2, retry_on: ['5xx'] },
     },
   });
-  const envoy = await startEnvoy(t, loadBalancerBootstrap(cfg, { wasmFile: WASM }), { logLevel: 'warn' });
+  const bootstrap = loadBalancerBootstrap(cfg, { wasmFile: WASM });
+  // Test probe between the context restore and the per-attempt filter: records, on each
+  // attempt, the traceparent the attempt's filter is about to continue (its parent).
+  const upstreamChain = (
+    bootstrap as {
+      static_resources: {
+        clusters: { typed_extension_protocol_options: Record<string, { http_filters: unknown[] }> }[];
+      };
+    }
+  ).static_resources.clusters[0]?.typed_extension_protocol_options[
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+  ]?.http_filters;
+  t.is((upstreamChain?.[0] as { name: string }).name, 'envoy.filters.http.header_mutation', 'restore comes first');
+  upstreamChain?.splice(1, 0, {
+    name: 'envoy.filters.http.header_mutation',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3.HeaderMutation',
+      mutations: {
+        request_mutations: [
+          {
+            append: {
+              header: { key: 'x-parent-seen', value: '%REQ(TRACEPARENT)%' },
+              append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+            },
+          },
+        ],
+      },
+    },
+  });
+  const envoy = await startEnvoy(t, bootstrap, { logLevel: 'warn' });
 
   const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
   const clientParent = '00f067aa0ba902b7';
@@ -96,4 +127,11 @@ test('a retried request shows both attempts in one trace', async (t) => {
   t.not(downstream[0]?.span_id, clientParent);
   t.is(Number(downstream[0]?.attempts), 2, 'the request line records 2 attempts');
   t.is(Number(downstream[0]?.status), 200);
+
+  // Both attempts' spans are children of the proxy's span (siblings), not a chain: each
+  // attempt's filter saw the proxy's context, although Envoy hands a retry the headers the
+  // previous attempt's filters wrote.
+  const lbSpan = `00-${clientTrace}-${downstream[0]?.span_id}-01`;
+  t.is(first.headers['x-parent-seen'], lbSpan, 'attempt 1 continues the proxy span');
+  t.is(retried?.headers['x-parent-seen'], lbSpan, 'attempt 2 continues the proxy span, not attempt 1');
 });
