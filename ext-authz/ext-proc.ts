@@ -56,6 +56,7 @@ class Exchange {
   enrichment?: Enrichment;
   sawRequestHeaders = false;
   traceId?: string;
+  status?: number;
 
   constructor(private readonly d: ProcessorDeps) {}
 
@@ -150,16 +151,18 @@ class Exchange {
 
   private responseHeaders(msg: ProcessingRequest): ProcessingResponse {
     const headers = fromHeaderMap(msg.response_headers?.headers);
-    const status = Number(first(headers, ':status'));
+    const parsed = Number(first(headers, ':status'));
+    const status = Number.isInteger(parsed) && parsed > 0 ? parsed : 0;
+    this.status = status;
     const res: ProcessingResponse = { response_headers: { response: {} } };
     const attrs: Attrs = {};
-    if (Number.isInteger(status) && status > 0) attrs['http.response.status_code'] = status;
+    if (status > 0) attrs['http.response.status_code'] = status;
     const len = Number(first(headers, 'content-length'));
     if (Number.isFinite(len) && len >= 0 && first(headers, 'content-length') !== undefined)
       attrs['http.response.body.size'] = len;
     if (this.hop && !this.hop.ended) {
       this.hop.span.setAttributes(attrs);
-      this.hop.finish({ status: Number.isInteger(status) && status > 0 ? status : 0 });
+      this.hop.finish({ status });
     }
     if (this.d.cfg.mode === 'metadata' && Object.keys(attrs).length > 0) res.dynamic_metadata = this.metadata(attrs);
     return res;
@@ -185,11 +188,21 @@ export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<P
     const ex = new Exchange(d);
     let chain = Promise.resolve();
     let closed = false;
+    const opened = performance.now();
     const close = (reason: string) => {
       if (closed) return;
       closed = true;
       metrics.activeStreams--;
       ex.finish(reason);
+      if (logger.enabled('debug'))
+        logger.log('debug', 'ext_proc stream closed', {
+          trace_id: ex.traceId,
+          span_id: ex.hop?.span.spanContext().spanId,
+          reason,
+          status: ex.status,
+          path: ex.enrichment?.path,
+          duration_ms: Math.round((performance.now() - opened) * 1000) / 1000,
+        });
     };
     call.on('data', (msg: ProcessingRequest) => {
       chain = chain.then(async () => {

@@ -25,7 +25,7 @@ async function start(t: ExecutionContext, config: Record<string, unknown>) {
   const logs: string[] = [];
   const svc = await startService(
     normaliseConfig({ listen: { port: 0 }, otlp: { endpoint: otlp.url, scheduledDelayMs: 10 }, ...config }),
-    { logger: jsonLogger('info', (l) => logs.push(l)) },
+    { logger: jsonLogger((config.log as { level?: 'debug' } | undefined)?.level ?? 'info', (l) => logs.push(l)) },
   );
   t.teardown(() => svc.stop());
   const ExtProc = clientFor('extProc');
@@ -213,4 +213,20 @@ test('without an OTLP endpoint nothing is recorded, yet trace headers still cont
   await new Promise((r) => setTimeout(r, 100));
   t.is(otlp.spans.length, 0);
   t.is(svc.metrics.get('spans_ended_total'), 1);
+});
+
+test('debug logs: one JSON line per stream carrying the trace and span ids of its span', async (t) => {
+  const { otlp, client, logs } = await start(t, { log: { level: 'debug' } });
+  await exchange(client, '/logged?token=hidden-value-123', 201, {
+    traceparent: '00-77777777777777777777777777777777-8888888888888888-01',
+  });
+  const span = await waitFor('the span', () => otlp.spans[0]);
+  const line = await waitFor('the stream log line', () =>
+    logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'ext_proc stream closed'),
+  );
+  t.is(line.trace_id, '77777777777777777777777777777777');
+  t.is(line.span_id, span.spanId);
+  t.is(line.status, 201);
+  t.is(line.path, '/logged');
+  t.false(logs.join('\n').includes('hidden-value-123'));
 });
