@@ -203,7 +203,14 @@ test('shared resources: dropped with their last span, ids unique across reopen',
   await first.append([
     span({ traceId: tid(1), spanId: sid(1), service: 'a', resource: a, endUs: T0 + 1 }),
     span({ traceId: tid(1), spanId: sid(2), service: 'a', resource: { ...a } }),
-    span({ traceId: tid(2), spanId: sid(3), service: 'b', resource: b, startUs: T0 + 5_000_000, endUs: T0 + 5_000_001 }),
+    span({
+      traceId: tid(2),
+      spanId: sid(3),
+      service: 'b',
+      resource: b,
+      startUs: T0 + 5_000_000,
+      endUs: T0 + 5_000_001,
+    }),
   ]);
   await first.enforceRetention({ maxAgeMs: 1000 }, T0 + 3_000_000); // trace 1 (resource a) ages out
   await first.close();
