@@ -21,10 +21,9 @@ import {
   headersFromNode,
   inject,
   isTraceHeader,
-  newSpanId,
-  newTraceId,
   type TraceContext,
 } from '../../core/trace-context/index.ts';
+import { fastSpanId as newSpanId, fastTraceId as newTraceId } from './random-ids.ts';
 import type { GatewaySettings } from './settings.ts';
 
 export interface RequestInfo {
