@@ -8,7 +8,7 @@
 // Fails (never skips) when Envoy or the built filter is missing.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { loadBalancerBootstrap, parseConfig } from '../../mesh-config/index.ts';
 import { startEnvoy } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
@@ -36,7 +36,15 @@ function logLines(output: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-test('a retried request shows both attempts in one trace', async (t) => {
+const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
+const clientParent = '00f067aa0ba902b7';
+
+/**
+ * Runs the lb bootstrap with one failing and one healthy upstream until a request has been
+ * retried; returns what each attempt's upstream received. `reset: false` removes the context
+ * reset from the per-attempt chain (to show why it is there).
+ */
+async function retriedRequest(t: ExecutionContext, opts: { reset: boolean }) {
   t.true(existsSync(WASM), `${WASM} missing — run \`npm run build:wasm\``);
   const failing = await startUpstream(t, () => ({ status: 503, body: 'down' }));
   const healthy = await startUpstream(t, () => ({ status: 200, body: 'ok' }));
@@ -62,7 +70,11 @@ test('a retried request shows both attempts in one trace', async (t) => {
   ).static_resources.clusters[0]?.typed_extension_protocol_options[
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
   ]?.http_filters;
-  t.is((upstreamChain?.[0] as { name: string }).name, 'envoy.filters.http.header_mutation', 'restore comes first');
+  t.is(
+    (upstreamChain?.[0] as { name?: string } | undefined)?.name,
+    'envoy.filters.http.header_mutation',
+    'reset first',
+  );
   upstreamChain?.splice(1, 0, {
     name: 'envoy.filters.http.header_mutation',
     typed_config: {
@@ -79,10 +91,9 @@ test('a retried request shows both attempts in one trace', async (t) => {
       },
     },
   });
+  if (!opts.reset) upstreamChain?.splice(0, 1);
   const envoy = await startEnvoy(t, bootstrap, { logLevel: 'warn' });
 
-  const clientTrace = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const clientParent = '00f067aa0ba902b7';
   // Round robin's starting host is not fixed: send until one request has started on the
   // failing host (at most a few; each is answered by the healthy host either way).
   for (let i = 0; i < 6 && failing.received.length === 0; i++) {
@@ -98,7 +109,11 @@ test('a retried request shows both attempts in one trace', async (t) => {
   t.truthy(retried, 'the retry reached the healthy host with the same path');
   t.is(first.headers['x-envoy-attempt-count'], '1');
   t.is(retried?.headers['x-envoy-attempt-count'], '2');
+  return { envoy, failing, healthy, first, retried };
+}
 
+test('a retried request shows both attempts in one trace', async (t) => {
+  const { envoy, failing, healthy, first, retried } = await retriedRequest(t, { reset: true });
   const a1 = TRACEPARENT.exec(String(first.headers.traceparent));
   const a2 = TRACEPARENT.exec(String(retried?.headers.traceparent));
   t.truthy(a1, `attempt 1 traceparent: ${first.headers.traceparent}`);
@@ -134,4 +149,9 @@ test('a retried request shows both attempts in one trace', async (t) => {
   const lbSpan = `00-${clientTrace}-${downstream[0]?.span_id}-01`;
   t.is(first.headers['x-parent-seen'], lbSpan, 'attempt 1 continues the proxy span');
   t.is(retried?.headers['x-parent-seen'], lbSpan, 'attempt 2 continues the proxy span, not attempt 1');
+});
+
+test('without the per-attempt reset, attempt 2 would continue attempt 1 (why the reset exists)', async (t) => {
+  const { first, retried } = await retriedRequest(t, { reset: false });
+  t.is(retried?.headers['x-parent-seen'], String(first.headers.traceparent), 'Envoy hands the retry attempt 1 headers');
 });
