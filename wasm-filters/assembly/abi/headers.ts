@@ -45,18 +45,26 @@ export class HeaderPairs {
    * with it (`!whole`). No allocation; the length test rejects most names at once.
    */
   nameIs(i: i32, lower: string, whole: bool = true): bool {
+    // Hot: runs for every header × every name looked for. Raw loads (no bounds checks or
+    // calls; `i` < length and k < n are guaranteed by the loops that get here).
     const n = lower.length;
+    const want = changetype<usize>(lower);
     const spans = this.spans;
     if (spans === null) {
-      const s = this.names[i];
+      const s = unchecked(this.names[i]);
       if (whole ? s.length != n : s.length < n) return false;
-      for (let k = 0; k < n; k++) if (foldAscii(s.charCodeAt(k)) != lower.charCodeAt(k)) return false;
+      const have = changetype<usize>(s);
+      for (let k = 0; k < n; k++) {
+        if (foldAscii(load<u16>(have + ((<usize>k) << 1))) != load<u16>(want + ((<usize>k) << 1))) return false;
+      }
       return true;
     }
-    const len = <i32>spans[i * 4 + 1];
+    const len = <i32>unchecked(spans[i * 4 + 1]);
     if (whole ? len != n : len < n) return false;
-    const p = changetype<usize>(this.raw) + spans[i * 4];
-    for (let k = 0; k < n; k++) if (foldAscii(load<u8>(p + k)) != lower.charCodeAt(k)) return false;
+    const p = changetype<usize>(this.raw) + unchecked(spans[i * 4]);
+    for (let k = 0; k < n; k++) {
+      if (foldAscii(load<u8>(p + k)) != load<u16>(want + ((<usize>k) << 1))) return false;
+    }
     return true;
   }
 
@@ -90,8 +98,8 @@ export class HeaderPairs {
   }
 }
 
-function foldAscii(c: i32): i32 {
-  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+function foldAscii(c: u32): u32 {
+  return c - 0x41 < 26 ? c + 0x20 : c;
 }
 
 export function encodeUtf8(s: string): ArrayBuffer {

@@ -72,11 +72,6 @@ export function leftPad(s: string, width: i32): string {
   return s.length >= width ? s : '0'.repeat(width - s.length) + s;
 }
 
-export function hexByte(v: u32): string {
-  const digits = '0123456789abcdef';
-  return digits.charAt((v >> 4) & 0xf) + digits.charAt(v & 0xf);
-}
-
 /** Hex digits as a number (caller has checked they are hex and at most 8 of them). */
 export function parseHex(s: string): u32 {
   let v: u32 = 0;
