@@ -92,17 +92,50 @@ export function splitOperation(ref: string): { service: string; operation: strin
   return { service: ref.slice(0, i), operation: ref.slice(i + 1) };
 }
 
-/** Clear errors for a topology that references unknown services/operations or loops. */
+/**
+ * Problems with a topology, each naming the field ("operations["a/b"].calls[1].mode: …"): shape
+ * (it may come from a user's file), references to unknown services/operations, and call cycles.
+ */
 export function validateTopology(t: Topology): string[] {
   const problems: string[] = [];
+  if (typeof t !== 'object' || t === null) return ['topology must be an object with entry, services and operations'];
+  if (typeof t.services !== 'object' || t.services === null)
+    problems.push('services: must be a mapping of service name → { hosts }');
+  if (typeof t.operations !== 'object' || t.operations === null)
+    problems.push('operations: must be a mapping of "service/operation" → { selfUs, calls }');
+  if (typeof t.entry !== 'string') problems.push('entry: must be "service/operation"');
+  if (problems.length) return problems;
+  for (const [name, svc] of Object.entries(t.services)) {
+    if (!Number.isInteger(svc?.hosts) || svc.hosts < 1)
+      problems.push(`services["${name}"].hosts: must be an integer ≥ 1`);
+    if (svc?.clockSkewUs !== undefined && (!Array.isArray(svc.clockSkewUs) || !svc.clockSkewUs.every(Number.isFinite)))
+      problems.push(`services["${name}"].clockSkewUs: must be a list of numbers (µs per host)`);
+  }
   const check = (ref: string, where: string) => {
-    if (!t.operations[ref]) problems.push(`${where}: operation "${ref}" is not defined`);
+    if (typeof ref !== 'string' || !t.operations[ref]) problems.push(`${where}: operation "${ref}" is not defined`);
     else if (!t.services[splitOperation(ref).service]) problems.push(`${where}: service of "${ref}" is not defined`);
   };
   check(t.entry, 'entry');
   for (const [ref, op] of Object.entries(t.operations)) {
-    for (const [i, c] of (op.calls ?? []).entries()) check(c.to, `operations["${ref}"].calls[${i}]`);
-    if (!(op.selfUs >= 0)) problems.push(`operations["${ref}"].selfUs must be a number ≥ 0`);
+    const at = `operations["${ref}"]`;
+    if (!/^[^/]+\/.+$/.test(ref)) problems.push(`${at}: name must be "service/operation"`);
+    if (typeof op?.selfUs !== 'number' || !(op.selfUs >= 0)) problems.push(`${at}.selfUs: must be a number ≥ 0`);
+    if (op?.calls !== undefined && !Array.isArray(op.calls)) {
+      problems.push(`${at}.calls: must be a list`);
+      continue;
+    }
+    for (const [i, c] of (op?.calls ?? []).entries()) {
+      check(c?.to, `${at}.calls[${i}]`);
+      if (!['sequential', 'parallel', 'async'].includes(c?.mode))
+        problems.push(`${at}.calls[${i}].mode: must be sequential, parallel or async`);
+      if (c?.fanOut !== undefined && (!Number.isInteger(c.fanOut) || c.fanOut < 1 || c.fanOut > 100))
+        problems.push(`${at}.calls[${i}].fanOut: must be an integer in [1, 100]`);
+      if (
+        c?.probability !== undefined &&
+        !(typeof c.probability === 'number' && c.probability >= 0 && c.probability <= 1)
+      )
+        problems.push(`${at}.calls[${i}].probability: must be a number in [0, 1]`);
+    }
   }
   const visiting = new Set<string>();
   const visit = (ref: string, path: string[]) => {

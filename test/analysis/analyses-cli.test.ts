@@ -165,3 +165,41 @@ test.serial('meshtrace analyze alerts --watch runs on the schedule until stopped
   t.is(await p.exited, 0, p.output());
   t.regex(p.output(), /stopped: 1 notifications delivered, 0 pending, 0 source errors/);
 });
+
+test('meshtrace generate --topology takes a user topology and names every problem in a bad one', async (t) => {
+  const good = join(dir, 'topo.yaml');
+  writeFileSync(
+    good,
+    `entry: web/GET /
+services:
+  web: {hosts: 1}
+  db: {hosts: 1, clockSkewUs: [5000]}
+operations:
+  web/GET /: {selfUs: 1000, calls: [{to: db/query, mode: parallel, fanOut: 2}]}
+  db/query: {selfUs: 3000}
+`,
+  );
+  const r = await meshtrace(t, 'generate', '--out', join(dir, 'custom'), '--traces', '50', '--topology', good);
+  t.is(r.code, 0, r.output);
+  const lines = readFileSync(join(dir, 'custom', 'spans.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n');
+  t.is(lines.length, 50 * 5, 'root + 2 × (client + server)');
+  t.deepEqual([...new Set(lines.map((l) => JSON.parse(l).service))].sort(), ['db', 'web']);
+
+  const bad = join(dir, 'bad-topo.yaml');
+  writeFileSync(
+    bad,
+    'entry: a/b\nservices: {a: {hosts: 0}}\noperations:\n  a/b: {selfUs: -1, calls: [{to: a/c, mode: later}]}\n',
+  );
+  const e = await meshtrace(t, 'generate', '--out', join(dir, 'bad'), '--topology', bad);
+  t.is(e.code, 2);
+  for (const problem of [
+    'services["a"].hosts: must be an integer ≥ 1',
+    'operations["a/b"].selfUs: must be a number ≥ 0',
+    'operations["a/b"].calls[0]: operation "a/c" is not defined',
+    'operations["a/b"].calls[0].mode: must be sequential, parallel or async',
+  ]) {
+    t.true(e.output.includes(problem), problem);
+  }
+});
