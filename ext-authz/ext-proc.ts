@@ -57,6 +57,8 @@ class Exchange {
   sawRequestHeaders = false;
   traceId?: string;
   status?: number;
+  /** Set once the stream is gone; a span begun after that (async enrichment) ends at once. */
+  closedReason?: string;
 
   constructor(private readonly d: ProcessorDeps) {}
 
@@ -107,6 +109,8 @@ class Exchange {
         attrs: enrichment.attrs,
       });
       this.traceId = this.hop.traceId;
+      // Envoy may have given up (message_timeout) while the enrichers awaited a JWKS fetch.
+      if (this.closedReason) this.hop.finish({ status: 0, reset: true, reason: this.closedReason });
       (res.request_headers as { response: object }).response = {
         header_mutation: { set_headers: overwrite(this.hop.set, 'raw'), remove_headers: this.hop.remove },
       };
@@ -174,6 +178,7 @@ class Exchange {
 
   /** The stream closed without response headers (cancel, error, half-close early). */
   finish(reason: string) {
+    this.closedReason = reason;
     // No response headers seen: the request was reset, timed out or Envoy stopped asking.
     this.hop?.finish({ status: 0, reset: true, reason });
   }

@@ -1,5 +1,6 @@
 // Fail-open, proven with real processes: Envoy (failure_mode_allow) in front of a real upstream,
 // `meshtrace ext-proc` killed with SIGKILL mid-load and restarted on the same port.
+import { createServer } from 'node:http';
 import test from 'ava';
 import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
 import { proxyBootstrap, startEnvoy } from '../support/envoy.ts';
@@ -75,4 +76,61 @@ test('service killed mid-load: every request still succeeds, and spans resume af
     .reduce((a, [, v]) => a + v, 0);
   t.log(`${total} requests, all 200; Envoy ext_proc fail-open counters total ${failedOpen}`);
   t.true(failedOpen > 0, `Envoy ext_proc stats show fail-open: ${JSON.stringify([...stats])}`);
+});
+
+test("Envoy's message timeout (the service is slow: a JWKS fetch hangs): the request proceeds, the span still ends, as an error", async (t) => {
+  // A JWKS endpoint that answers only after Envoy has given up on the service.
+  let jwksHits = 0;
+  const jwks = createServer((_req, res) => {
+    jwksHits++;
+    setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}'), 1500);
+  });
+  await new Promise<void>((r) => jwks.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    jwks.closeAllConnections();
+    jwks.close();
+  });
+  const otlp = await startOtlpReceiver(t);
+  const upstream = await startUpstream(t);
+  const svc = await startServiceProcess(
+    t,
+    'ext-proc',
+    writeConfig({
+      listen: { port: 0 },
+      otlp: { endpoint: otlp.url, scheduledDelayMs: 50 },
+      enrich: {
+        jwt: { jwksUrl: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks`, jwksTimeoutMs: 5000 },
+      },
+    }),
+  );
+  const listenPort = await freePort();
+  const envoy = await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '0.3s' })],
+      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+    }),
+  );
+  const token = ['eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0', 'eyJzdWIiOiJzbG93In0', 'c2ln'].join('.');
+  const started = Date.now();
+  const res = await fetch(`http://127.0.0.1:${listenPort}/slow-auth`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const took = Date.now() - started;
+  t.is(res.status, 200, envoy.logs());
+  t.true(took < 1400, `answered after Envoy's 0.3 s message timeout, not the 1.5 s JWKS delay (took ${took} ms)`);
+  t.is(upstream.received.length, 1);
+  t.is(jwksHits, 1);
+  const stats = await envoy.stats('ext_proc');
+  t.is([...stats].find(([k]) => k.endsWith('message_timeouts'))?.[1], 1, JSON.stringify([...stats]));
+  const span = await waitFor(
+    'the timed-out span',
+    () => otlp.spans.find((s) => s.attributes['url.path'] === '/slow-auth'),
+    10000,
+  );
+  t.is(span.statusCode, 2, 'STATUS_CODE_ERROR: no response was seen');
+  t.regex(String(span.attributes['meshtrace.ext.end_reason']), /^(cancelled|stream_end)$/);
+  t.false(Buffer.concat(otlp.raw).toString('latin1').includes(token));
 });
