@@ -134,13 +134,6 @@ class Reader {
     return v;
   }
 
-  number(v: unknown, field: string, def: number, min: number, max: number): number {
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || Number.isNaN(v) || v < min || v > max)
-      this.fail(field, `must be a number in [${min}, ${max}], got ${describe(v)}`);
-    return v;
-  }
-
   bool(v: unknown, field: string, def: boolean): boolean {
     if (v === undefined) return def;
     if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${describe(v)}`);

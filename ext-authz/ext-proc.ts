@@ -4,8 +4,8 @@
 // request and response headers SENT, bodies NONE unless we override, trailers SKIPPED):
 //
 //   1. Envoy opens the stream when the request's headers arrive and sends ProcessingRequest
-//      {request_headers, attributes}. We extract the inbound trace context, start the server
-//      span (mode "span"), run the enrichers, and MUST answer with exactly one
+//      {request_headers, attributes}. We run the enrichers, extract the inbound trace context,
+//      start the server span (mode "span", hop-trace.ts), and MUST answer with exactly one
 //      ProcessingResponse{request_headers}: a HeaderMutation setting the outbound trace headers
 //      (mode "span"), dynamic_metadata under our namespace (both modes), and — for a GraphQL
 //      POST small enough to buffer — a mode_override asking for the BUFFERED request body.
@@ -19,8 +19,8 @@
 //   5. Envoy may instead cancel (client reset, its message_timeout, filter destroyed): the span
 //      ends there, marked with why. Every stream's span ends exactly once (HopTrace.finish).
 //
-// A message with no arm set, or one out of order (request_body before request_headers), is a
-// protocol error: the stream fails with INVALID_ARGUMENT; other streams are untouched.
+// A message with no arm set, or one out of order (request_body before request_headers,
+// request_headers twice), is a protocol error: the stream fails with INVALID_ARGUMENT; other streams are untouched.
 // Messages of one stream are handled strictly in order (JWT verification is async).
 import type * as grpc from '@grpc/grpc-js';
 import { status as GrpcStatus } from '@grpc/grpc-js';
