@@ -43,7 +43,8 @@ export async function startServiceProcess(
       const m = /"msg":"ready".*?"port":(\d+)/.exec(proc.output());
       return m ? Number(m[1]) : undefined;
     },
-    20000,
+    // Generous: module loading alone takes ~9 s wall on the shared 2-core machine under load.
+    45000,
   );
   return { port, process: proc, output: proc.output };
 }
