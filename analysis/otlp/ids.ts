@@ -10,14 +10,11 @@ const HEX_RE = /^[0-9a-fA-F]*$/;
 function fromBytes(b: Uint8Array, size: number): string | null {
   if (b.length === 0) return '';
   if (b.length !== size) return null;
-  let out = '';
-  let zero = true;
-  for (let i = 0; i < size; i++) {
-    const v = b[i] as number;
-    if (v !== 0) zero = false;
-    out += HEX[v];
-  }
-  return zero ? null : out;
+  let i = 0;
+  while (i < size && b[i] === 0) i++;
+  if (i === size) return null;
+  // protobufjs hands out Buffers on Node; their native hex encoder beats a JS loop
+  return Buffer.isBuffer(b) ? b.toString('hex') : bytesToHex(b);
 }
 
 function fromHex(s: string, size: number): string | null {

@@ -70,7 +70,9 @@ function convertSpan(
   if (endUs < startUs) return 'end_time_unix_nano before start_time_unix_nano';
 
   const events: SpanEvent[] = [];
-  for (const e of list(s.events).slice(0, limits.maxEvents)) {
+  const rawEvents = list(s.events);
+  for (let i = 0; i < rawEvents.length && i < limits.maxEvents; i++) {
+    const e = rawEvents[i];
     if (e === null || typeof e !== 'object') continue;
     events.push({
       timeUs: nanosToMicros(e.timeUnixNano) ?? startUs,
@@ -79,7 +81,9 @@ function convertSpan(
     });
   }
   const links: SpanLink[] = [];
-  for (const l of list(s.links).slice(0, limits.maxLinks)) {
+  const rawLinks = list(s.links);
+  for (let i = 0; i < rawLinks.length && i < limits.maxLinks; i++) {
+    const l = rawLinks[i];
     if (l === null || typeof l !== 'object') continue;
     const lt = parseId(l.traceId, 16);
     const ls = parseId(l.spanId, 8);
