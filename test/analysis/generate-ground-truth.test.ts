@@ -2,6 +2,9 @@
 import test from 'ava';
 import { bottlenecks } from '../../analysis/analyses/bottlenecks.ts';
 import { capacity } from '../../analysis/analyses/capacity.ts';
+import { spansByTrace } from '../../analysis/analyses/batch.ts';
+import { criticalPath } from '../../analysis/analyses/critical-path.ts';
+import { median } from '../../analysis/analyses/stats/percentiles.ts';
 import { dependencyMap } from '../../analysis/analyses/dependency-map.ts';
 import { errorOrigins } from '../../analysis/analyses/error-origin.ts';
 import { errorPatterns } from '../../analysis/analyses/error-patterns.ts';
@@ -23,6 +26,38 @@ test('the injected slow operation is ranked first as the bottleneck', (t) => {
   t.deepEqual(r.errors, []);
   t.deepEqual({ service: r.value[0]!.service, operation: r.value[0]!.operation }, truth.bottleneck!);
   t.true(r.value[0]!.share > r.value[1]!.share * 2, 'by a clear margin');
+  // The fire-and-forget email consumer (40 ms, outliving every request) is never on the path.
+  t.false(r.value.some((b) => b.service === 'email'));
+});
+
+test('clock skew: every skewed host behind an RPC is corrected by the opposite of its offset', (t) => {
+  const deltas = new Map<string, number[]>();
+  let traces = 0;
+  for (const trace of spansByTrace(spans).values()) {
+    if (traces++ >= 400) break;
+    const r = criticalPath(trace);
+    if (!r.ok) return t.fail(r.reason);
+    for (const a of r.value.skewAdjustments) deltas.set(a.host, [...(deltas.get(a.host) ?? []), a.deltaUs]);
+  }
+  // email-0 is only reached asynchronously (consumer after producer): nothing bounds it, no correction.
+  const rpcHosts = Object.entries(truth.clockSkewUs).filter(
+    ([host, skew]) => Math.abs(skew) >= 3_000 && !host.startsWith('email'),
+  );
+  t.true(rpcHosts.length >= 4);
+  for (const [host, skew] of rpcHosts) {
+    const d = deltas.get(host) ?? [];
+    t.true(d.length >= 100, `${host}: corrected in ${d.length} traces`);
+    t.true(Math.abs(median(d) + skew) <= 1_000, `${host}: median correction ${median(d)} µs for a ${skew} µs offset`);
+  }
+  t.false(deltas.has('email-0'));
+  // Hosts with a correct clock are moved at most by the network-time guess (≤ 1 ms), never by a skew.
+  for (const [host, skew] of Object.entries(truth.clockSkewUs)) {
+    if (skew === 0)
+      t.true(
+        (deltas.get(host) ?? []).every((d) => Math.abs(d) < 1_000),
+        host,
+      );
+  }
 });
 
 for (const seed of [SEED, 2, 3]) {
