@@ -43,6 +43,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
     echo "[setup] warning: could not install redis-server; meshtrace up needs it"
   fi
 fi
+echo "[setup] building the Go sample service of meshtrace up"
+if ! node --import=tsx mesh-config/local/prebuild.ts; then
+  echo "[setup] warning: the Go sample did not build; meshtrace up will retry and show why"
+fi
 # --- end meshtrace up block -------------------------------------------------------------------
 
 echo "[setup] done"
