@@ -15,7 +15,6 @@ import {
   type SpanKind,
   type Attributes,
   type Tracer,
-  TraceState,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
