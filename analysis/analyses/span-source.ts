@@ -1,8 +1,9 @@
 // Where analyses get spans from. The CLI reads through this interface so the same commands
 // work on generator output files today and on the collector's store (or a Jaeger query API)
 // through an adapter implementing `readSpans`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Span } from '../model.ts';
 
 export interface SpanQuery {
@@ -24,6 +25,8 @@ export interface SpanSource {
 }
 
 const MAX_PROBLEMS = 100;
+const MAX_JSON_FILE_BYTES = 512 * 1024 * 1024; // a .json file is parsed whole; .jsonl streams
+export const DEFAULT_MAX_SPANS = 5_000_000; // analyses hold spans in memory: bound them
 const KINDS = new Set(['internal', 'server', 'client', 'producer', 'consumer', 'unspecified']);
 const STATUSES = new Set(['unset', 'ok', 'error']);
 
@@ -63,7 +66,10 @@ function matches(s: Span, q: SpanQuery): boolean {
  * `ground-truth.json` is skipped). A bad record is reported and skipped, the rest are read.
  */
 export class FileSpanSource implements SpanSource {
-  constructor(private readonly path: string) {}
+  constructor(
+    private readonly path: string,
+    private readonly maxSpans = DEFAULT_MAX_SPANS,
+  ) {}
 
   describe(): string {
     return `files at ${this.path}`;
@@ -82,6 +88,7 @@ export class FileSpanSource implements SpanSource {
     const spans: Span[] = [];
     const problems: string[] = [];
     let more = 0;
+    let overLimit = 0;
     const problem = (p: string) => {
       if (problems.length < MAX_PROBLEMS) problems.push(p);
       else more++;
@@ -89,43 +96,56 @@ export class FileSpanSource implements SpanSource {
     const take = (v: unknown, where: string) => {
       const why = spanProblem(v);
       if (why !== null) problem(`${where}: ${why}`);
-      else if (matches(v as Span, query)) spans.push(v as Span);
+      else if (!matches(v as Span, query)) return;
+      else if (spans.length >= this.maxSpans) overLimit++;
+      else spans.push(v as Span);
     };
     const files = this.files();
     if (files.length === 0) throw new Error(`no .json or .jsonl span files in ${this.path}`);
     for (const file of files) {
-      const text = readFileSync(file, 'utf8');
       if (file.endsWith('.jsonl')) {
-        const lines = text.split('\n');
-        for (let i = 0; i < lines.length; i++) {
-          const line = lines[i]!.trim();
+        let lineNo = 0;
+        for await (const raw of createInterface({
+          input: createReadStream(file, 'utf8'),
+          crlfDelay: Number.POSITIVE_INFINITY,
+        })) {
+          lineNo++;
+          const line = raw.trim();
           if (line === '') continue;
           let v: unknown;
           try {
             v = JSON.parse(line);
           } catch (e) {
-            problem(`${file}:${i + 1}: not JSON (${(e as Error).message})`);
+            problem(`${file}:${lineNo}: not JSON (${(e as Error).message})`);
             continue;
           }
-          take(v, `${file}:${i + 1}`);
+          take(v, `${file}:${lineNo}`);
         }
-      } else {
-        let v: unknown;
-        try {
-          v = JSON.parse(text);
-        } catch (e) {
-          problem(`${file}: not JSON (${(e as Error).message})`);
-          continue;
-        }
-        const list = Array.isArray(v) ? v : (v as { spans?: unknown })?.spans;
-        if (!Array.isArray(list)) {
-          problem(`${file}: expected an array of spans or an object with a "spans" array`);
-          continue;
-        }
-        for (const [i, item] of list.entries()) take(item, `${file}[${i}]`);
+        continue;
       }
+      const size = statSync(file).size;
+      if (size > MAX_JSON_FILE_BYTES) {
+        problem(
+          `${file}: ${size} bytes is more than ${MAX_JSON_FILE_BYTES} for a .json file; use .jsonl (one span per line)`,
+        );
+        continue;
+      }
+      let v: unknown;
+      try {
+        v = JSON.parse(readFileSync(file, 'utf8'));
+      } catch (e) {
+        problem(`${file}: not JSON (${(e as Error).message})`);
+        continue;
+      }
+      const list = Array.isArray(v) ? v : (v as { spans?: unknown })?.spans;
+      if (!Array.isArray(list)) {
+        problem(`${file}: expected an array of spans or an object with a "spans" array`);
+        continue;
+      }
+      for (const [i, item] of list.entries()) take(item, `${file}[${i}]`);
     }
     if (more > 0) problems.push(`… and ${more} more problems`);
+    if (overLimit > 0) problems.push(`${overLimit} spans left out: more than ${this.maxSpans} spans (the limit)`);
     return { spans, problems };
   }
 }

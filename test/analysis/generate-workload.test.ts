@@ -113,6 +113,9 @@ test('generator output on disk reads back through FileSpanSource; bad lines are 
   const window = await new FileSpanSource(dir).readSpans({ service: 'bank' });
   t.true(window.spans.length > 0 && window.spans.every((s) => s.service === 'bank'));
   await t.throwsAsync(() => new FileSpanSource(join(dir, 'missing')).readSpans(), { message: /missing/ });
+  const capped = await new FileSpanSource(dir, 10).readSpans();
+  t.is(capped.spans.length, 10);
+  t.regex(capped.problems.at(-1)!, new RegExp(`${w.spans.length - 10 - 3} spans left out: more than 10 spans`));
 });
 
 test('generated spans leave through the real OTLP/HTTP exporter with ids, times, kinds, status and resource intact', async (t) => {
