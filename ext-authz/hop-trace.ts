@@ -104,7 +104,7 @@ export class HopTracer {
       if (verdict.attach === 'link' && c !== undefined && inbound) {
         links.push({ context: inbound.parent, attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' } });
       }
-      this.presetRootTraceId(traceId);
+      this.tracing?.presetIds(traceId, null);
     }
     ctx = withSpanTraceState(ctx, head.tracestate);
     const attributes: Attrs = { ...req.attrs, 'meshtrace.sampling.trusted': verdict.trusted };
@@ -171,18 +171,6 @@ export class HopTracer {
         return true;
       },
     };
-  }
-
-  /**
-   * core/otel is renaming presetTraceId(id) to presetIds(traceId, spanId) (in progress when this
-   * was written); accept either so neither side's commit order breaks the other.
-   */
-  private presetRootTraceId(traceId: string) {
-    const t = this.tracing as
-      | { presetIds?: (trace: string | null, span: string | null) => void; presetTraceId?: (id: string) => void }
-      | undefined;
-    if (typeof t?.presetIds === 'function') t.presetIds(traceId, null);
-    else t?.presetTraceId?.(traceId);
   }
 
   async flush(): Promise<void> {
