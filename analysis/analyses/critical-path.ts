@@ -41,7 +41,7 @@ export interface CriticalPath {
   /** Chronological, non-overlapping, covering [startUs, endUs] exactly. */
   sections: CriticalPathSection[];
   skewAdjustments: SkewAdjustment[];
-  /** Children left off because their parent did not wait for them. */
+  /** Children left off because their parent did not wait for them (or lie wholly outside it). */
   asyncSpanIds: string[];
 }
 
@@ -63,7 +63,7 @@ export function criticalPath(spans: readonly Span[]): CriticalPathResult {
     const kids: TimelineNode[] = [];
     for (const c of node.children) {
       const crossHostRpc = c.kind === 'server' && c.host !== node.host;
-      if (c.startUs >= node.endUs || (c.endUs > node.endUs && !crossHostRpc)) {
+      if (c.startUs >= node.endUs || c.endUs <= node.startUs || (c.endUs > node.endUs && !crossHostRpc)) {
         asyncSpanIds.push(c.spanId);
         continue;
       }

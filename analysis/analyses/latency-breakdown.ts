@@ -28,7 +28,7 @@ function selfTime(n: TimelineNode): number {
   const intervals: Array<[number, number]> = [];
   for (const c of n.children) {
     const crossHostRpc = c.kind === 'server' && c.host !== n.host;
-    if (c.startUs >= n.endUs || (c.endUs > n.endUs && !crossHostRpc)) continue;
+    if (c.startUs >= n.endUs || c.endUs <= n.startUs || (c.endUs > n.endUs && !crossHostRpc)) continue;
     const a = Math.max(c.startUs, n.startUs);
     const b = Math.min(c.endUs, n.endUs);
     if (b > a) intervals.push([a, b]);
