@@ -11,9 +11,13 @@
  * bytes and a value is decoded only when asked for — a request carries many headers and the
  * codecs look at a handful.
  */
+// Shared by every HeaderPairs until its first push (a host-backed map never pushes), so
+// wrapping a host map allocates no arrays. Never mutated: push replaces it first.
+const UNUSED: string[] = [];
+
 export class HeaderPairs {
-  names: string[] = [];
-  values: string[] = [];
+  names: string[] = UNUSED;
+  values: string[] = UNUSED;
   /** Host map bytes (copied) and per pair (nameOff, nameLen, valueOff, valueLen); null when built. */
   private raw: ArrayBuffer | null = null;
   private spans: StaticArray<u32> | null = null;
@@ -24,6 +28,10 @@ export class HeaderPairs {
   }
 
   push(name: string, value: string): void {
+    if (this.names === UNUSED) {
+      this.names = [];
+      this.values = [];
+    }
     this.names.push(name);
     this.values.push(value);
   }

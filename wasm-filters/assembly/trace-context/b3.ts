@@ -2,7 +2,7 @@
 //
 //   b3: {traceid}-{spanid}[-{sampling}[-{parentspanid}]]   or a lone sampling state 0 | 1 | d
 //       16|32 hex  16 hex    0|1|d       16 hex
-import { isLowerHex, isZeros, leftPad } from './chars';
+import { isLowerHex, isZeros, leftPad, splitOn } from './chars';
 import { ExtractResult, Sampled, TraceContext } from './context';
 
 export function extractB3Single(value: string, result: ExtractResult): bool {
@@ -12,7 +12,7 @@ export function extractB3Single(value: string, result: ExtractResult): bool {
     result.orphanDebug = value == 'd';
     return false;
   }
-  const parts = value.split('-');
+  const parts = splitOn(value, 0x2d);
   if (parts.length < 2 || parts.length > 4) {
     result.addReason('b3_malformed');
     return false;

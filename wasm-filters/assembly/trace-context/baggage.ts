@@ -2,7 +2,7 @@
 // Limits (W3C Baggage §3.3.1): 64 members, 8192 bytes. Limits count kept members only; the
 // first member past a limit stops parsing (vectors README, Changes 5). Values are
 // percent-decoded as UTF-8; properties are dropped.
-import { isAnyHexChar, isTchar, parseHex, trimOws } from './chars';
+import { isAnyHexChar, isTchar, parseHex, trimOws, splitOn } from './chars';
 import { ExtractResult, NONE } from './context';
 
 export const BAGGAGE_MAX_MEMBERS = 64;
@@ -132,7 +132,7 @@ export class BaggageReader {
 
   /** A (joined) `baggage` header value. */
   readHeader(value: string): void {
-    const parts = value.split(',');
+    const parts = splitOn(value, 0x2c);
     for (let i = 0; i < parts.length && !this.stopped; i++) {
       const raw = trimOws(parts[i]);
       if (raw.length == 0) continue;

@@ -118,3 +118,17 @@ export function bytesToHex(ptr: usize, count: i32): string {
   }
   return out;
 }
+
+/** `s.split(sep)` for a one-character separator (String#split is general and larger). */
+export function splitOn(s: string, sep: i32): string[] {
+  const out: string[] = [];
+  let start = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) == sep) {
+      out.push(s.substring(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(s.substring(start));
+  return out;
+}

@@ -1,7 +1,7 @@
 // Jaeger propagation: `uber-trace-id: {trace-id}:{span-id}:{parent-span-id}:{flags}` (also
 // url-encoded, ":" as %3A) and `uberctx-{key}` baggage headers. Ids are 1–32 / 1–16 hex digits
 // in either case (Jaeger clients write both), normalised to padded lowercase.
-import { asciiLower, isAnyHex, isZeros, leftPad, parseHex, trimOws } from './chars';
+import { asciiLower, isAnyHex, isZeros, leftPad, parseHex, trimOws, splitOn } from './chars';
 import { ExtractResult, Sampled, TraceContext } from './context';
 
 /** Undoes url-encoding of the separators only ("%3A" / "%3a" → ":"). */
@@ -24,7 +24,7 @@ function validId(id: string, max: i32): bool {
 }
 
 export function extractJaeger(value: string, result: ExtractResult): bool {
-  const parts = decodeColons(trimOws(value)).split(':');
+  const parts = splitOn(decodeColons(trimOws(value)), 0x3a);
   if (parts.length != 4) {
     result.addReason('jaeger_malformed');
     return false;

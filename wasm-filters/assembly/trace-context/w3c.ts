@@ -4,7 +4,18 @@
 //   00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 //   ^0 ^3                              ^36              ^53
 //   separators at 2, 35, 52; a future version may append "-..." from index 55 on.
-import { isDigit, rawString, isLcAlpha, isLowerHex, isLowerHexChar, isOws, isZeros, parseHex, trimOws } from './chars';
+import {
+  isDigit,
+  rawString,
+  isLcAlpha,
+  isLowerHex,
+  isLowerHexChar,
+  isOws,
+  isZeros,
+  parseHex,
+  trimOws,
+  splitOn,
+} from './chars';
 import { HeaderPairs } from '../abi/headers';
 import { headerJoined } from './carrier';
 import { ExtractResult, Sampled, TraceContext } from './context';
@@ -70,7 +81,7 @@ export function normaliseTracestate(value: string, result: ExtractResult): strin
     result.addReason('tracestate_too_long');
     return '';
   }
-  const parts = value.split(',');
+  const parts = splitOn(value, 0x2c);
   const members: string[] = [];
   const keys: string[] = [];
   for (let i = 0; i < parts.length; i++) {
