@@ -59,6 +59,8 @@ export class RootContext {
     return true;
   }
   onTick(): void {}
+  /** The answer to an http_call this plugin made (maps/body readable only during this call). */
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {}
   /** A new HTTP stream; return null to let it pass through without a context. */
   newHttpContext(id: u32): HttpContext | null {
     return null;

@@ -44,6 +44,11 @@ export function proxy_on_tick(rootId: u32): void {
   if (roots.has(rootId)) roots.get(rootId).onTick();
 }
 
+// Envoy runs every http_call on the root context, so the answer names the root's id.
+export function proxy_on_http_call_response(id: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {
+  if (roots.has(id)) roots.get(id).onHttpCallResponse(token, headers, bodySize, trailers);
+}
+
 export function proxy_on_request_headers(id: u32, headers: u32, endOfStream: bool): u32 {
   return streams.has(id) ? streams.get(id).onRequestHeaders(headers, endOfStream) : FilterHeadersStatus.Continue;
 }
@@ -110,7 +115,6 @@ export function proxy_on_delete(id: u32): void {
 // --- callbacks for features these filters do not use yet: accepted and ignored, so a host
 // that calls them never finds a missing export.
 
-export function proxy_on_http_call_response(id: u32, token: u32, headers: u32, bodySize: u32, trailers: u32): void {}
 export function proxy_on_queue_ready(rootId: u32, queueId: u32): void {}
 export function proxy_on_foreign_function(rootId: u32, functionId: u32, dataSize: u32): void {}
 export function proxy_on_new_connection(id: u32): u32 {

@@ -169,3 +169,39 @@ export function getMetric(id: u32): u64 {
   if (status != WasmResult.Ok) unexpected('proxy_get_metric', status);
   return load<u64>(OUT_PTR);
 }
+
+// --- callouts and timer
+
+/**
+ * Dispatches an HTTP call to `cluster` (Envoy runs it on the root context; the answer arrives
+ * in proxy_on_http_call_response). Returns the token, or -1 when the host refused it
+ * (BadArgument: unknown cluster or missing pseudo-header; InternalFailure: no async client).
+ */
+export function httpCall(cluster: string, headers: ArrayBuffer, body: ArrayBuffer, bodyLen: i32, timeoutMs: u32): i64 {
+  const c = encodeUtf8(cluster);
+  const trailers = EMPTY_MAP;
+  store<u32>(OUT_PTR, 0);
+  const status = imp.proxy_http_call(
+    changetype<usize>(c),
+    c.byteLength,
+    changetype<usize>(headers),
+    headers.byteLength,
+    changetype<usize>(body),
+    bodyLen,
+    changetype<usize>(trailers),
+    4,
+    timeoutMs,
+    OUT_PTR,
+  );
+  if (status == WasmResult.BadArgument || status == WasmResult.InternalFailure) return -1;
+  if (status != WasmResult.Ok) unexpected('proxy_http_call', status);
+  return <i64>load<u32>(OUT_PTR);
+}
+
+// An empty header map: u32 count = 0.
+const EMPTY_MAP: ArrayBuffer = new ArrayBuffer(4);
+
+export function setTickPeriod(ms: u32): void {
+  const status = imp.proxy_set_tick_period_milliseconds(ms);
+  if (status != WasmResult.Ok) unexpected('proxy_set_tick_period_milliseconds', status);
+}

@@ -67,6 +67,23 @@ export declare function proxy_record_metric(metricId: u32, value: u64): u32;
 @external("env", "proxy_get_metric")
 export declare function proxy_get_metric(metricId: u32, returnValuePtr: usize): u32;
 
+// --- callouts and timer (span export)
+@external("env", "proxy_http_call")
+export declare function proxy_http_call(
+  upstreamPtr: usize,
+  upstreamSize: usize,
+  headersPtr: usize,
+  headersSize: usize,
+  bodyPtr: usize,
+  bodySize: usize,
+  trailersPtr: usize,
+  trailersSize: usize,
+  timeoutMs: u32,
+  returnTokenPtr: usize,
+): u32;
+@external("env", "proxy_set_tick_period_milliseconds")
+export declare function proxy_set_tick_period_milliseconds(periodMs: u32): u32;
+
 // --- WASI: the only two the filters need (ids and time). Envoy provides wasi_snapshot_preview1.
 @external("wasi_snapshot_preview1", "random_get")
 export declare function wasi_random_get(bufPtr: usize, bufLen: usize): u16;

@@ -5,6 +5,7 @@
 // (sampling, export, trust) slot in as new keys of ROOT_KEYS plus one reader each.
 import { JsonKind, JsonValue } from '../json/value';
 import { JsonReader } from '../json/reader';
+import { ExportConfig, readExportConfig } from '../export/config';
 import { defaultInboundFormats, Format, FORMAT_NAMES, formatFromName } from '../trace-context/formats';
 
 export const SERVICE_NAME_MAX = 256;
@@ -16,11 +17,15 @@ export class FilterConfig {
   inbound: i32[] = defaultInboundFormats();
   outbound: i32[] = [Format.W3c];
   traceresponse: bool = true;
+  /** Span export; null = spans are not exported. */
+  export: ExportConfig | null = null;
 
   describe(): string {
+    const exp = this.export;
     return (
       `service_name=${this.serviceName} direction=${this.direction} inbound=[${names(this.inbound)}] ` +
-      `outbound=[${names(this.outbound)}] traceresponse=${this.traceresponse}`
+      `outbound=[${names(this.outbound)}] traceresponse=${this.traceresponse}` +
+      (exp === null ? '' : ' ' + exp.describe())
     );
   }
 }
@@ -37,7 +42,7 @@ export class ConfigResult {
   error: string = '';
 }
 
-const ROOT_KEYS: string[] = ['service_name', 'direction', 'propagation', 'traceresponse'];
+const ROOT_KEYS: string[] = ['service_name', 'direction', 'propagation', 'traceresponse', 'export'];
 const PROPAGATION_KEYS: string[] = ['inbound', 'outbound'];
 const DIRECTIONS: string[] = ['inbound', 'outbound'];
 
@@ -136,6 +141,14 @@ export function readConfig(text: string): ConfigResult {
   const traceresponse = root.get('traceresponse');
   if (traceresponse !== null && r.ok() && r.expect(traceresponse, JsonKind.Bool, 'traceresponse', 'a boolean')) {
     config.traceresponse = traceresponse.bool;
+  }
+
+  const exp = root.get('export');
+  if (exp !== null && r.ok()) {
+    const e = readExportConfig(exp);
+    if (e.config === null) r.error = e.error; // already "export.<field>: …"
+
+    config.export = e.config;
   }
 
   if (r.ok()) result.config = config;

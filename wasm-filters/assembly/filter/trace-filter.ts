@@ -5,11 +5,23 @@
 //   4. remove every stale propagation header, inject the configured outbound formats with the
 //      proxy's span as the parent;
 //   5. on the response, add `traceresponse` (W3C Trace Context Level 2) when configured.
+//   6. at the end of the stream (on_log), build the span record, ask the sampler for the final
+//      decision and, when kept, hand the span to the exporter (assembly/export/).
 // Tracing never fails a request: a bad header only changes which context is used, and
 // every hook returns Continue.
 import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/enums';
 import { HttpContext, RootContext } from '../abi/context';
-import { getBufferBytes, getHeaderMapPairs, log, removeHeaderMapValue, replaceHeaderMapValue } from '../abi/hostcalls';
+import {
+  getBufferBytes,
+  getHeaderMapPairs,
+  log,
+  removeHeaderMapValue,
+  replaceHeaderMapValue,
+  setTickPeriod,
+} from '../abi/hostcalls';
+import { nowNanos } from '../abi/wasi';
+import { Exporter } from '../export/exporter';
+import { fillHttpAttributes, readResponseCode, SpanKind, SpanRecord } from '../export/span-record';
 import { HeaderPairs } from '../abi/headers';
 import { Sampled, TraceContext } from '../trace-context/context';
 import { extract } from '../trace-context/extract';
@@ -17,6 +29,7 @@ import { PROPAGATION_HEADERS } from '../trace-context/formats';
 import { inject } from '../trace-context/inject';
 import { formatTraceparent } from '../trace-context/w3c';
 import { FilterConfig, readConfig } from './config';
+import { finalDecision } from './final-decision';
 import { newSpanId, newTraceId } from './ids';
 import { FilterMetrics } from './metrics';
 
@@ -29,6 +42,7 @@ function sharedMetrics(): FilterMetrics {
 
 export class TraceRoot extends RootContext {
   config: FilterConfig = new FilterConfig();
+  exporter: Exporter | null = null;
 
   onConfigure(configSize: u32): bool {
     const bytes = configSize > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, configSize) : null;
@@ -40,12 +54,34 @@ export class TraceRoot extends RootContext {
     }
     this.config = result.config as FilterConfig;
     sharedMetrics();
+    const exp = this.config.export;
+    if (exp !== null) {
+      this.exporter = new Exporter(exp, this.config.serviceName);
+      setTickPeriod(<u32>exp.flushIntervalMs);
+    }
     log(LogLevel.Info, `meshtrace: configured ${this.config.describe()}`);
     return true;
   }
 
   newHttpContext(id: u32): HttpContext | null {
     return new TraceStream(id, this);
+  }
+
+  onTick(): void {
+    const e = this.exporter;
+    if (e !== null) e.flush(true);
+  }
+
+  onHttpCallResponse(token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
+    const e = this.exporter;
+    if (e !== null) e.onResponse(token, headerCount);
+  }
+
+  onDone(): bool {
+    // Shutting down: send what is queued (answers may never come; nothing waits for them).
+    const e = this.exporter;
+    if (e !== null) e.flush(true);
+    return true;
   }
 }
 
@@ -66,11 +102,15 @@ function removeStale(headers: HeaderPairs): void {
 export class TraceStream extends HttpContext {
   /** The context sent upstream (the proxy's span as parent); null until request headers. */
   private outgoing: TraceContext | null = null;
+  /** The caller's span id when a context was continued ("" = this proxy started the trace). */
+  private parentSpanId: string = '';
+  private startNs: u64 = 0;
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const config = (this.root as TraceRoot).config;
     const m = sharedMetrics();
     m.inc(m.requests);
+    this.startNs = nowNanos();
     const headers = getHeaderMapPairs(HeaderMapType.RequestHeaders);
     const result = extract(headers, config.inbound);
     for (let i = 0; i < result.reasons.length; i++) m.invalidContext(result.reasons[i]);
@@ -78,6 +118,7 @@ export class TraceStream extends HttpContext {
     let ctx: TraceContext;
     if (result.valid) {
       ctx = result.context;
+      this.parentSpanId = ctx.spanId;
       m.inc(m.contextsContinued);
     } else {
       ctx = new TraceContext();
@@ -110,5 +151,27 @@ export class TraceStream extends HttpContext {
       replaceHeaderMapValue(HeaderMapType.ResponseHeaders, 'traceresponse', formatTraceparent(out));
     }
     return FilterHeadersStatus.Continue;
+  }
+
+  onLog(): void {
+    const out = this.outgoing;
+    if (out === null) return;
+    const root = this.root as TraceRoot;
+    const record = new SpanRecord();
+    record.traceId = out.traceId;
+    record.spanId = out.spanId;
+    record.parentSpanId = this.parentSpanId;
+    record.traceState = out.tracestate;
+    record.kind = root.config.direction == 'outbound' ? SpanKind.Client : SpanKind.Server;
+    record.startNs = this.startNs;
+    record.endNs = nowNanos();
+    readResponseCode(record);
+    const decision = finalDecision(out.sampled == Sampled.Yes, this.parentSpanId.length > 0, record);
+    const exporter = root.exporter;
+    if (!decision.keep || exporter === null) return;
+    fillHttpAttributes(record);
+    record.setString('meshtrace.sampling.reason', decision.reason);
+    if (decision.threshold.length > 0) record.setString('meshtrace.sampling.threshold', decision.threshold);
+    exporter.record(record);
   }
 }
