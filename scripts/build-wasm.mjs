@@ -1,5 +1,5 @@
-// Builds the release (optimised) Proxy-Wasm filter and the codec probe used by the vector
-// tests, then prints each .wasm's size. Options shared by both live in asconfig.json.
+// Builds the release (optimised) Proxy-Wasm filter, the codec probe used by the vector
+// tests and the sampling probe (test/wasm/sampling-*.test.ts), then prints each .wasm's size. Options shared by both live in asconfig.json.
 // Usage: node scripts/build-wasm.mjs            (npm run build:wasm)
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,12 @@ const builds = [
     target: 'release',
     out: 'wasm-filters/build/codec-probe.wasm',
     extra: ['--textFile', 'wasm-filters/build/codec-probe.wat'],
+  },
+  {
+    entry: 'wasm-filters/assembly/sampling/probe.ts',
+    target: 'release',
+    out: 'wasm-filters/build/sampling-probe.wasm',
+    extra: ['--textFile', 'wasm-filters/build/sampling-probe.wat'],
   },
 ];
 
