@@ -3,6 +3,7 @@
 // full, collector error, collector timeout) — the request path never waits on any of it.
 import test from 'ava';
 import { decodeBody, type ReceivedSpan } from '../e2e/export-receiver.ts';
+import { FakeClock } from '../support/proxy-wasm-host/determinism.ts';
 import { loadFilter, requestHeaders } from '../support/proxy-wasm-host/filter.ts';
 import type { HttpCallRecord, ProxyWasmHost } from '../support/proxy-wasm-host/host.ts';
 
@@ -144,14 +145,15 @@ test('a full queue drops new spans and counts queue_full; in-flight requests are
 });
 
 test('collector failures drop the batch by reason, never retried, logged once per run of failures', async (t) => {
-  const { host } = await loadFilter(exportConfig({ batch_size: 2, max_in_flight: 4, timeout_ms: 1000 }));
+  const clock = new FakeClock();
+  const { host } = await loadFilter(exportConfig({ batch_size: 2, max_in_flight: 4, timeout_ms: 1000 }), { clock });
   for (let i = 0; i < 8; i++) request(host, PARENT);
   const [a, b, c, d] = host.pendingHttpCalls() as HttpCallRecord[];
   if (!a || !b || !c || !d) return t.fail('expected four export requests');
   host.respondToHttpCall(a.token, { headers: { ':status': '500' } });
   host.failHttpCall(b.token); // connection failed, answered at once
   host.respondToHttpCall(c.token, { headers: { ':status': '504' }, body: 'upstream request timeout' });
-  host.clock.advance(1500);
+  clock.advance(1500);
   host.failHttpCall(d.token); // no answer within the timeout
   t.is(host.metric('meshtrace.export.spans_dropped.collector_error'), 4);
   t.is(host.metric('meshtrace.export.spans_dropped.collector_timeout'), 4);
