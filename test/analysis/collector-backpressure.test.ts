@@ -12,6 +12,7 @@ import type { Span } from '../../analysis/model.ts';
 import { decodeRpcStatus } from '../../analysis/otlp/codec.ts';
 import { DuckDBTraceStore } from '../../analysis/store/duckdb-store.ts';
 import type { TraceStore } from '../../analysis/store/trace-store.ts';
+import { waitFor } from '../support/process.ts';
 import {
   decodeStatus,
   grpcExport,
@@ -87,10 +88,11 @@ test('the official OTLP/HTTP exporter retries after 429 and its spans arrive', a
     exporter.export([span as unknown as ReadableSpan], (r) => resolve(r.code)),
   );
   // the first attempt meets a full queue; the store recovers before the exporter's retry
-  setTimeout(() => held.release(), 300);
+  await waitFor('the exporter to be refused', () => (c.stats().http.responses['429'] ?? 0) >= 1, 20_000);
+  held.release();
   t.is(await result, ExportResultCode.SUCCESS);
   await exporter.shutdown();
   await c.flush();
   t.is((await c.store.getTrace(span.spanContext().traceId))[0]?.service, 'retrying');
-  t.true((c.stats().http.responses['429'] ?? 0) >= 1, 'the exporter was refused at least once');
+  t.is(c.stats().http.responses['200'], 2, 'the filler request and the exporter retry');
 });
