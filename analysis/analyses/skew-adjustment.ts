@@ -27,18 +27,23 @@ const isRpcServer = (parent: TimelineNode, child: TimelineNode): boolean =>
 /** Shifts nodes in place (they are the private copy) and returns one entry per host hop moved. */
 export function adjustSkew(root: TimelineNode): SkewAdjustment[] {
   const adjustments: SkewAdjustment[] = [];
-  const stack: Array<{ node: TimelineNode; delta: number }> = [{ node: root, delta: 0 }];
-  while (stack.length > 0) {
-    const { node, delta: inherited } = stack.pop()!;
+  // Two parallel stacks instead of {node, delta} objects: no allocation per span.
+  const nodes: TimelineNode[] = [root];
+  const inheritedDeltas: number[] = [0];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    let delta = inheritedDeltas.pop()!;
     const parent = node.parent;
-    let delta = inherited;
     if (parent !== null && node !== root && parent.host !== node.host) {
       delta = crossHostDelta(parent, node);
       if (delta !== 0) adjustments.push({ spanId: node.spanId, host: node.host, deltaUs: delta });
     }
     node.startUs += delta;
     node.endUs += delta;
-    for (const c of node.children) stack.push({ node: c, delta });
+    for (const c of node.children) {
+      nodes.push(c);
+      inheritedDeltas.push(delta);
+    }
   }
   return adjustments;
 }
