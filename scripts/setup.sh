@@ -49,4 +49,6 @@ if ! node --import=tsx mesh-config/local/prebuild.ts; then
 fi
 # --- end meshtrace up block -------------------------------------------------------------------
 
+bash scripts/install-browser.sh  # visualization: Debian chromium for the UI browser e2e (skips when present)
+bash scripts/install-jaeger.sh   # visualization: real Jaeger v1.76.0 from the Go module proxy (skips when built)
 echo "[setup] done"
