@@ -200,3 +200,48 @@ for (const [name, settings, policies, message] of badConfigs) {
     t.false(output.includes('MESHTRACE_GATEWAY_READY'));
   });
 }
+
+test('express-gateway: the authenticated consumer id is recorded, its key never is', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const up = await startUpstream(t);
+  const gw = await startGateway(t, {
+    admin: true,
+    meshtrace: { otlp_url: receiver.url, export: { flush_interval_ms: 100 }, sampling: { probability: 1 } },
+    pipelines: {
+      api: {
+        paths: ['/api/*'],
+        policies: [
+          { meshtrace: [] },
+          { 'key-auth': [] },
+          { 'meshtrace-lb': [{ action: { endpoints: [`http://127.0.0.1:${up.port}`] } }] },
+        ],
+      },
+    },
+  });
+  const admin = async (path: string, body: unknown) => {
+    const res = await fetch(`${gw.adminUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    t.is(res.status, 200, `${path}: ${await res.clone().text()}`);
+    return (await res.json()) as Record<string, string>;
+  };
+  const user = await admin('/users', { username: 'alice', firstname: 'Alice', lastname: 'Doe' });
+  const cred = await admin('/credentials', { consumerId: user['id'], type: 'key-auth' });
+  const key = `${cred['keyId']}:${cred['keySecret']}`;
+
+  const denied = await fetch(`${gw.url}/api/x`);
+  t.is(denied.status, 401, 'key-auth is really enforced');
+  const res = await fetch(`${gw.url}/api/x`, { headers: { authorization: `apiKey ${key}` } });
+  t.is(res.status, 200, gw.logs());
+  const traceId = res.headers.get('traceresponse')!.split('-')[1]!;
+  const [server] = byTrace(
+    await receiver.waitForSpans('consumer span', (s) => byTrace(s, traceId).some((x) => x.kind === 'server')),
+    traceId,
+  ).filter((s) => s.kind === 'server');
+  t.is(server?.attributes['eg.consumer.id'], user['id']);
+  t.is(server?.attributes['eg.consumer.type'], 'user');
+  const everything = JSON.stringify(receiver.spans);
+  t.false(everything.includes(cred['keySecret']!), 'the key secret never reaches a span');
+});

@@ -20,16 +20,22 @@ export interface GatewayConfigInput {
   /** Pipelines by name: the paths of their apiEndpoint and their policies (express-gateway list form). */
   pipelines: Record<string, { paths: string[]; policies: unknown[] }>;
   serviceEndpoints?: Record<string, unknown>;
+  /** Also start express-gateway's admin API (users, apps, credentials) on a free port. */
+  admin?: boolean;
 }
 
 /** Writes a config directory and returns it with the chosen HTTP port. */
-export async function writeGatewayConfig(input: GatewayConfigInput): Promise<{ dir: string; port: number }> {
+export async function writeGatewayConfig(
+  input: GatewayConfigInput,
+): Promise<{ dir: string; port: number; adminPort: number | null }> {
   const dir = mkdtempSync(join(tmpdir(), 'meshtrace-eg-'));
   const port = await freePort();
+  const adminPort = input.admin ? await freePort() : null;
   const entries = Object.entries(input.pipelines);
   const policyNames = [...new Set(entries.flatMap(([, p]) => p.policies.map((x) => Object.keys(x as object)[0]!)))];
   const gatewayConfig = {
     http: { port, hostname: '127.0.0.1' },
+    ...(adminPort === null ? {} : { admin: { port: adminPort, host: '127.0.0.1' } }),
     apiEndpoints: Object.fromEntries(entries.map(([name, p]) => [name, { host: '*', paths: p.paths }])),
     serviceEndpoints: input.serviceEndpoints ?? {},
     policies: policyNames,
@@ -49,17 +55,19 @@ export async function writeGatewayConfig(input: GatewayConfigInput): Promise<{ d
   const models = join(dirname(require.resolve('express-gateway/package.json')), 'lib/config/models');
   mkdirSync(join(dir, 'models'));
   cpSync(models, join(dir, 'models'), { recursive: true });
-  return { dir, port };
+  return { dir, port, adminPort };
 }
 
 export interface RunningGateway {
   url: string;
+  /** The admin API, when requested. */
+  adminUrl: string | null;
   process: OwnedProcess;
   logs(): string;
 }
 
 export async function startGateway(t: Teardown | undefined, input: GatewayConfigInput): Promise<RunningGateway> {
-  const { dir, port } = await writeGatewayConfig(input);
+  const { dir, port, adminPort } = await writeGatewayConfig(input);
   const proc = startProcess(t, process.execPath, ['--import=tsx', LAUNCHER, dir], {
     cwd: ROOT,
     env: { LOG_LEVEL: 'warn', EG_DISABLE_CONFIG_WATCH: '1' },
@@ -81,7 +89,12 @@ export async function startGateway(t: Teardown | undefined, input: GatewayConfig
     await proc.stop();
     throw new Error(`${(err as Error).message}\n--- gateway output ---\n${proc.output()}`);
   }
-  return { url: `http://127.0.0.1:${port}`, process: proc, logs: proc.output };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    adminUrl: adminPort === null ? null : `http://127.0.0.1:${adminPort}`,
+    process: proc,
+    logs: proc.output,
+  };
 }
 
 /** Starts a gateway expected to refuse its config; resolves with its exit code and output. */
