@@ -3,10 +3,11 @@
 // trace id (or `ot=rv`), never from a local random draw.
 import {
   encodeThreshold,
-  keeps,
+  keepsHex,
   probabilityToThreshold,
-  randomnessOf,
+  randomnessHex,
   readOt,
+  splitThreshold,
   thresholdToProbability,
   writeOtThreshold,
 } from './threshold.ts';
@@ -15,6 +16,7 @@ import type { HeadDecision, HeadStrategy, SamplingRequest } from './types.ts';
 export class ConsistentProbabilitySampler implements HeadStrategy {
   readonly threshold: bigint | null;
   private readonly th: string | null;
+  private readonly halves: { hi: number; lo: number } | null;
 
   constructor(
     readonly probability: number,
@@ -23,12 +25,13 @@ export class ConsistentProbabilitySampler implements HeadStrategy {
     const p = Number.isFinite(probability) ? Math.min(1, Math.max(0, probability)) : 0;
     this.threshold = probabilityToThreshold(p, precision);
     this.th = this.threshold === null ? null : encodeThreshold(this.threshold);
+    this.halves = splitThreshold(this.threshold);
   }
 
   decide(req: SamplingRequest): HeadDecision {
     const tracestate = req.parent?.tracestate ?? '';
-    const r = randomnessOf(req.traceId, readOt(tracestate).rv);
-    const sampled = r !== null && keeps(r, this.threshold);
+    const r = randomnessHex(req.traceId, readOt(tracestate).rv);
+    const sampled = r !== null && keepsHex(r, this.halves);
     return {
       sampled,
       keptBy: sampled ? 'probability' : null,

@@ -54,6 +54,28 @@ export function randomnessOf(traceId: string, rv?: string | null): bigint | null
   return BigInt(`0x${traceId.slice(18)}`);
 }
 
+/** The 14 hex digits R is read from (explicit rv, else the trace id's tail); null for a bad trace id. */
+export function randomnessHex(traceId: string, rv?: string | null): string | null {
+  if (rv && HEX14.test(rv)) return rv;
+  if (traceId.length !== 32 || !/^[0-9a-f]{32}$/.test(traceId)) return null;
+  return traceId.slice(18);
+}
+
+/**
+ * R ≥ T without BigInt on the request path: both split into two 28-bit halves, which doubles
+ * hold exactly, compared high half first.
+ */
+export function keepsHex(randomHex14: string, threshold: { hi: number; lo: number } | null): boolean {
+  if (threshold === null) return false;
+  const hi = Number.parseInt(randomHex14.slice(0, 7), 16);
+  if (hi !== threshold.hi) return hi > threshold.hi;
+  return Number.parseInt(randomHex14.slice(7), 16) >= threshold.lo;
+}
+
+export function splitThreshold(t: bigint | null): { hi: number; lo: number } | null {
+  return t === null ? null : { hi: Number(t >> 28n), lo: Number(t & 0xfffffffn) };
+}
+
 export function keeps(randomness: bigint, threshold: bigint | null): boolean {
   return threshold !== null && randomness >= threshold;
 }

@@ -7,6 +7,11 @@ import {
   decodeThreshold,
   EdgeSampler,
   encodeThreshold,
+  keeps,
+  keepsHex,
+  randomnessHex,
+  randomnessOf,
+  splitThreshold,
   parseSamplingConfig,
   probabilityToThreshold,
   readOt,
@@ -84,6 +89,18 @@ test('a sampled span records th matching its probability; a parent-honouring hop
       }),
     ),
   );
+});
+
+test('the BigInt and the split-number comparisons of R ≥ T agree', (t) => {
+  t.notThrows(() =>
+    fc.assert(
+      fc.property(traceId, probability, fc.integer({ min: 1, max: 14 }), (id, p, precision) => {
+        const th = probabilityToThreshold(p, precision);
+        return keepsHex(randomnessHex(id)!, splitThreshold(th)) === keeps(randomnessOf(id)!, th);
+      }),
+    ),
+  );
+  t.false(keepsHex('ffffffffffffff', null), 'no threshold (p = 0) never keeps');
 });
 
 test('kept share over random trace ids is within 5 sigma of p', (t) => {

@@ -290,3 +290,12 @@ test('toString describes the composed configuration', (t) => {
   t.regex(String(s), /p=0\.25, th=c/);
   t.regex(String(s), /CostCap\{3\/s per route, burst=3\}/);
 });
+
+test('R exactly at the threshold is kept, one below is not (spec: keep ⇔ R ≥ T)', (t) => {
+  const s = new EdgeSampler(parseSamplingConfig({ probability: 0.5 }));
+  t.true(s.head(request({ traceId: '0af7651916cd43dd0080000000000000' })).sampled);
+  t.false(s.head(request({ traceId: '0af7651916cd43dd007fffffffffffff' })).sampled);
+  const q = new EdgeSampler(parseSamplingConfig({ probability: 0.1 })); // T = 0xe6660000000000
+  t.true(q.head(request({ traceId: '0af7651916cd43dd00e6660000000000' })).sampled);
+  t.false(q.head(request({ traceId: '0af7651916cd43dd00e665ffffffffff' })).sampled);
+});
