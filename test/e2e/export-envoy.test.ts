@@ -2,7 +2,7 @@
 // own http_call to a cluster pointing at a real receiver, which decodes them with the published
 // protos. Checks what a user of the exported trace relies on: ids that match the propagated
 // headers, semantic-convention attributes, batching on size and on the timer, the stats.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { localCluster, proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
@@ -13,7 +13,7 @@ import { builtFilter, send, traceparent } from './filter-support.ts';
 const PARENT_TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = `00-${PARENT_TRACE}-b7ad6b7169203331-01`;
 
-async function setup(t: Parameters<Parameters<typeof test>[1]>[0], exportConfig: Record<string, unknown>) {
+async function setup(t: ExecutionContext, exportConfig: Record<string, unknown>) {
   const receiver = await startOtlpReceiver(t);
   const upstream = await startUpstream(t, (req) => ({ status: req.url.startsWith('/fail') ? 503 : 200, body: 'ok' }));
   const listenPort = await freePort();
