@@ -124,7 +124,7 @@ test('a partial batch waits for the tick; the tick period is flush_interval_ms',
   const spans = spansOf(calls[0] as HttpCallRecord);
   t.is(spans.length, 3);
   t.is(new Set(spans.map((s) => s.traceId)).size, 3, 'three new traces');
-  t.true(spans.every((s) => s.parentSpanId === '' && s.attributes['meshtrace.sampling.reason'] === 'head'));
+  t.true(spans.every((s) => s.parentSpanId === '' && s.attributes['meshtrace.sampling.reason'] === 'probability'));
 });
 
 test('a full queue drops new spans and counts queue_full; in-flight requests are bounded', async (t) => {

@@ -6,9 +6,17 @@
 import { JsonKind, JsonValue } from '../json/value';
 import { JsonReader } from '../json/reader';
 import { ExportConfig, readExportConfig } from '../export/config';
+import { readSamplingConfig, SamplingConfig } from '../sampling/config';
 import { defaultInboundFormats, Format, FORMAT_NAMES, formatFromName } from '../trace-context/formats';
 
 export const SERVICE_NAME_MAX = 256;
+
+function propagationOnlySampling(): SamplingConfig {
+  const c = new SamplingConfig();
+  c.trustInternal = true;
+  c.enabled = false;
+  return c;
+}
 
 export class FilterConfig {
   serviceName: string = 'meshtrace';
@@ -19,13 +27,21 @@ export class FilterConfig {
   traceresponse: bool = true;
   /** Span export; null = spans are not exported. */
   export: ExportConfig | null = null;
+  /**
+   * The `sampling` section (core/sampling/README.md). Without one the filter keeps its
+   * propagation-only behaviour: callers are trusted (their sampled flag is honoured), new traces
+   * are kept, tracestate passes unchanged (no `ot=th` written); the error/latency bias still
+   * decides export. With one, the section's own defaults apply (an edge unless it says so).
+   */
+  sampling: SamplingConfig = propagationOnlySampling();
 
   describe(): string {
     const exp = this.export;
     return (
       `service_name=${this.serviceName} direction=${this.direction} inbound=[${names(this.inbound)}] ` +
       `outbound=[${names(this.outbound)}] traceresponse=${this.traceresponse}` +
-      (exp === null ? '' : ' ' + exp.describe())
+      (exp === null ? '' : ' ' + exp.describe()) +
+      (this.sampling.enabled ? ' ' + this.sampling.describe() : '')
     );
   }
 }
@@ -42,7 +58,7 @@ export class ConfigResult {
   error: string = '';
 }
 
-const ROOT_KEYS: string[] = ['service_name', 'direction', 'propagation', 'traceresponse', 'export'];
+const ROOT_KEYS: string[] = ['service_name', 'direction', 'propagation', 'traceresponse', 'export', 'sampling'];
 const PROPAGATION_KEYS: string[] = ['inbound', 'outbound'];
 const DIRECTIONS: string[] = ['inbound', 'outbound'];
 
@@ -149,6 +165,14 @@ export function readConfig(text: string): ConfigResult {
     if (e.config === null) r.error = e.error; // already "export.<field>: …"
 
     config.export = e.config;
+  }
+
+  const sampling = root.get('sampling');
+  if (sampling !== null && r.ok()) {
+    const s = readSamplingConfig(sampling, 'sampling');
+    if (s.config === null)
+      r.error = s.error; // already "sampling.<field>: …"
+    else config.sampling = s.config as SamplingConfig;
   }
 
   if (r.ok()) result.config = config;

@@ -28,6 +28,20 @@ export class FilterMetrics {
     incrementMetric(this.reasonIds[i], 1);
   }
 
+  private names: string[] = [];
+  private ids: u32[] = [];
+
+  /** A counter by full name, defined on first use (names come from fixed reason sets). */
+  incNamed(name: string): void {
+    let i = this.names.indexOf(name);
+    if (i < 0) {
+      i = this.names.length;
+      this.names.push(name);
+      this.ids.push(defineMetric(MetricType.Counter, name));
+    }
+    incrementMetric(this.ids[i], 1);
+  }
+
   inc(id: u32): void {
     incrementMetric(id, 1);
   }

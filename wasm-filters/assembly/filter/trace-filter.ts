@@ -14,6 +14,7 @@ import { HttpContext, RootContext } from '../abi/context';
 import {
   getBufferBytes,
   getHeaderMapPairs,
+  getHeaderMapValue,
   log,
   removeHeaderMapValue,
   replaceHeaderMapValue,
@@ -30,6 +31,7 @@ import { inject } from '../trace-context/inject';
 import { formatTraceparent } from '../trace-context/w3c';
 import { FilterConfig, readConfig } from './config';
 import { finalDecision } from './final-decision';
+import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, SamplingRequest } from '../sampling/sampler';
 import { newSpanId, newTraceId } from './ids';
 import { FilterMetrics } from './metrics';
 
@@ -43,6 +45,7 @@ function sharedMetrics(): FilterMetrics {
 export class TraceRoot extends RootContext {
   config: FilterConfig = new FilterConfig();
   exporter: Exporter | null = null;
+  sampler: Sampler = new Sampler(this.config.sampling);
 
   onConfigure(configSize: u32): bool {
     const bytes = configSize > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, configSize) : null;
@@ -53,6 +56,7 @@ export class TraceRoot extends RootContext {
       return false;
     }
     this.config = result.config as FilterConfig;
+    this.sampler = new Sampler(this.config.sampling);
     sharedMetrics();
     const exp = this.config.export;
     if (exp !== null) {
@@ -99,12 +103,36 @@ function removeStale(headers: HeaderPairs): void {
   }
 }
 
+function headerValue(headers: HeaderPairs, lower: string): string {
+  for (let i = 0; i < headers.length; i++) if (headers.nameIs(i, lower)) return headers.value(i);
+  return '';
+}
+
+/** grpc-status from the response trailers (or headers, for trailers-only responses); -1 when absent. */
+function grpcStatus(): i32 {
+  let v = getHeaderMapValue(HeaderMapType.ResponseTrailers, 'grpc-status');
+  if (v === null) v = getHeaderMapValue(HeaderMapType.ResponseHeaders, 'grpc-status');
+  if (v === null || v.length == 0 || v.length > 3) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return -1;
+    n = n * 10 + (c - 0x30);
+  }
+  return n;
+}
+
 export class TraceStream extends HttpContext {
   /** The context sent upstream (the proxy's span as parent); null until request headers. */
   private outgoing: TraceContext | null = null;
   /** The caller's span id when a context was continued ("" = this proxy started the trace). */
   private parentSpanId: string = '';
   private startNs: u64 = 0;
+  private request: SamplingRequest | null = null;
+  private head: Decision | null = null;
+  /** The untrusted inbound context kept as a link (edge, inbound_context=link); "" = none. */
+  private linkTraceId: string = '';
+  private linkSpanId: string = '';
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const config = (this.root as TraceRoot).config;
@@ -115,21 +143,71 @@ export class TraceStream extends HttpContext {
     const result = extract(headers, config.inbound);
     for (let i = 0; i < result.reasons.length; i++) m.invalidContext(result.reasons[i]);
 
-    let ctx: TraceContext;
+    // Trust boundary, then the head decision (core/sampling/README.md "Head"). The sampler's
+    // result is the outbound sampled flag and tracestate (`ot=th`).
+    const root = this.root as TraceRoot;
+    const sampler = root.sampler;
+    const req = new SamplingRequest();
+    req.method = headerValue(headers, ':method');
+    const path = headerValue(headers, ':path');
+    const q = path.indexOf('?');
+    req.path = q < 0 ? path : path.substring(0, q);
+    req.authority = headerValue(headers, ':authority');
+    req.headers = headers;
+    req.service = config.serviceName;
+    req.nowMs = <f64>this.startNs / 1e6;
+    const inbound = new Inbound();
     if (result.valid) {
+      const c = result.context;
+      inbound.sampled = c.sampled == Sampled.Unset ? -1 : c.sampled == Sampled.Yes ? 1 : 0;
+      inbound.debug = c.debug;
+      inbound.random = c.random;
+      inbound.tracestate = c.tracestate;
+    }
+    const trust = sampler.assessTrust(result.valid, inbound, req);
+    if (trust.tokenRejected.length > 0) m.incNamed('meshtrace.debug_token_rejected.' + trust.tokenRejected);
+    if (trust.tokenSubject !== null) {
+      const th = config.sampling.tokenHeader;
+      // The token is a credential: never forwarded, never recorded.
+      if (th !== null) removeHeaderMapValue(HeaderMapType.RequestHeaders, th);
+    }
+    let honoured = trust.honoured;
+    if (honoured === null && trust.trusted && !result.valid && result.orphanSampled != Sampled.Unset) {
+      // A lone B3 sampling state from a trusted caller is its decision without a context.
+      const o = new Inbound();
+      o.sampled = result.orphanSampled == Sampled.Yes ? 1 : 0;
+      o.debug = result.orphanDebug;
+      honoured = o;
+    }
+
+    let ctx: TraceContext;
+    if (result.valid && trust.attach == ATTACH_PARENT) {
       ctx = result.context;
       this.parentSpanId = ctx.spanId;
       m.inc(m.contextsContinued);
     } else {
+      if (result.valid && trust.attach == ATTACH_LINK) {
+        this.linkTraceId = result.context.traceId;
+        this.linkSpanId = result.context.spanId;
+      }
       ctx = new TraceContext();
       ctx.traceId = newTraceId();
-      // Our ids are random, so the Level 2 random flag holds. A lone B3 sampling state is a
-      // caller's decision without a context: honour it; otherwise record (no sampler yet).
+      // Our ids are random, so the Level 2 random flag holds.
       ctx.random = true;
-      ctx.sampled = result.orphanSampled == Sampled.Unset ? Sampled.Yes : result.orphanSampled;
-      ctx.debug = result.orphanDebug;
       m.inc(m.tracesStarted);
     }
+    req.traceId = ctx.traceId;
+    req.parent = honoured;
+    req.trusted = trust.trusted;
+    req.tokenSubject = trust.tokenSubject;
+    const head = sampler.head(req);
+    ctx.sampled = head.sampled ? Sampled.Yes : Sampled.No;
+    // Propagation-only (no `sampling` section): the caller's tracestate passes as it came.
+    if (config.sampling.enabled) ctx.tracestate = head.tracestate;
+    // The debug flag travels on only from a trusted source (a client cannot force it downstream).
+    ctx.debug = head.keptBy == K_DEBUG && honoured !== null && honoured.debug;
+    this.request = req;
+    this.head = head;
     const out = ctx.withSpanId(newSpanId());
     // Baggage headers (baggage, uberctx-*) are application data: they pass through untouched,
     // so the injected set carries none (no duplicates, no re-encoding).
@@ -166,11 +244,24 @@ export class TraceStream extends HttpContext {
     record.startNs = this.startNs;
     record.endNs = nowNanos();
     readResponseCode(record);
-    const decision = finalDecision(out.sampled == Sampled.Yes, this.parentSpanId.length > 0, record);
+    const req = this.request;
+    const head = this.head;
+    if (req === null || head === null) return;
+    const decision = finalDecision(root.sampler, req, head, record, grpcStatus());
+    const m = sharedMetrics();
+    if (decision.keep) m.incNamed('meshtrace.sampled.' + decision.reason);
+    else if (decision.dropped.length > 0) m.incNamed('meshtrace.sampling_dropped.' + decision.dropped);
     const exporter = root.exporter;
     if (!decision.keep || exporter === null) return;
     fillHttpAttributes(record);
     record.setString('meshtrace.sampling.reason', decision.reason);
+    record.setString('meshtrace.sampling.kept_by', decision.reason);
+    if (req.tokenSubject !== null) record.setString('meshtrace.debug.subject', req.tokenSubject as string);
+    if (this.linkTraceId.length > 0) {
+      record.linkTraceId = this.linkTraceId;
+      record.linkSpanId = this.linkSpanId;
+      record.linkReason = 'untrusted_inbound_context';
+    }
     if (decision.threshold.length > 0) record.setString('meshtrace.sampling.threshold', decision.threshold);
     exporter.record(record);
   }

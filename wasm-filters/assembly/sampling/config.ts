@@ -32,6 +32,8 @@ export class LatencyRoute {
 }
 
 export class SamplingConfig {
+  /** False when the plugin JSON has no `sampling` section (propagation-only: see filter/config.ts). */
+  enabled: bool = true;
   probability: f64 = 1;
   precision: i32 = 4;
   errorEnabled: bool = true;
