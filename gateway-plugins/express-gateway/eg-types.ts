@@ -30,4 +30,10 @@ export interface EgPluginContext {
   logger?: { error?: (msg: string) => void; info?: (msg: string) => void };
   registerPolicy(policy: EgPolicy): void;
   registerGatewayRoute?(declare: (app: unknown) => void): void;
+  registerAdminRoute?(declare: (app: EgAdminApp) => void): void;
+}
+
+/** The admin API's express app, as far as the plugin uses it. */
+export interface EgAdminApp {
+  get(path: string, handler: (req: unknown, res: { json(body: unknown): void }) => void): void;
 }

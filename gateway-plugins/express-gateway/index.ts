@@ -62,6 +62,13 @@ export function init(ctx: EgPluginContext): void {
     ctx.logger?.error?.(`meshtrace: invalid configuration\n${settingsError}`);
   }
 
+  // Counters on the admin API (not the public listener): sampling decisions by reason, export
+  // outcomes and drops, invalid inbound contexts, rejected debug tokens.
+  if (tracer !== null) {
+    const t = tracer;
+    ctx.registerAdminRoute?.((app) => app.get('/meshtrace/counters', (_req, res) => res.json(t.snapshot())));
+  }
+
   ctx.registerPolicy({
     name: 'meshtrace',
     schema: { $id: 'https://meshtrace.dev/schemas/express-gateway-policy-meshtrace.json', type: 'object' },

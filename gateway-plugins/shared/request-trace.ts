@@ -348,6 +348,20 @@ export class GatewayTracer {
     span.end(server.endMs ?? Date.now());
   }
 
+  /** Every counter, for an admin endpoint or a metrics exporter. */
+  snapshot() {
+    const otel = this.tracing.counters();
+    return {
+      sampling: this.sampler.counters,
+      cost_cap_dropped: Object.fromEntries(this.sampler.costCap?.dropped ?? []),
+      invalid_inbound: this.counters.invalidInbound,
+      debug_token_rejected: this.counters.tokenRejected,
+      tracing_errors: this.counters.tracingErrors,
+      export: otel.export,
+      held: otel.decisions,
+    };
+  }
+
   shutdown(): Promise<void> {
     return this.tracing.shutdown();
   }

@@ -244,4 +244,12 @@ test('express-gateway: the authenticated consumer id is recorded, its key never 
   t.is(server?.attributes['eg.consumer.type'], 'user');
   const everything = JSON.stringify(receiver.spans);
   t.false(everything.includes(cred['keySecret']!), 'the key secret never reaches a span');
+
+  const counters = (await (await fetch(`${gw.adminUrl}/meshtrace/counters`)).json()) as {
+    sampling: { requests: number; kept: Record<string, number> };
+    export: { exported: number };
+  };
+  t.is(counters.sampling.requests, 2, 'the denied and the allowed request were both seen');
+  t.is(counters.sampling.kept['probability'], 2);
+  t.true(counters.export.exported >= 1);
 });
