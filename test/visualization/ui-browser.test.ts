@@ -99,6 +99,17 @@ test('UI: service map → service traces → trace with critical path; errors, a
     `the injected bottleneck is on the path: ${chips.join(' | ')}`,
   );
   t.true(await page.locator('.tl-cp').first().isVisible());
+  // Bars are drawn in clock-skew-corrected time, like the sections: each overlay sits on its bar.
+  const outside = await page.$$eval('.tl-row', (rows) =>
+    rows.flatMap((row) => {
+      const bar = row.querySelector('.tl-bar')!.getBoundingClientRect();
+      return [...row.querySelectorAll('.tl-cp')]
+        .map((c) => c.getBoundingClientRect())
+        .filter((c) => c.left < bar.left - 1.5 || c.right > bar.right + 1.5)
+        .map(() => row.getAttribute('data-span-id'));
+    }),
+  );
+  t.deepEqual(outside, [], 'critical-path overlays outside their span bars');
   await page.screenshot({ path: join(ARTIFACTS, '3-trace-critical-path.png'), fullPage: true });
 
   // 4. Errors: the origin and its propagation path, then into that trace.

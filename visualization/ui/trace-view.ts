@@ -37,13 +37,49 @@ export function treeOrder(t: JaegerTrace): Array<{ span: JSpan; depth: number }>
   return out;
 }
 
+/** The host whose clock stamped a span, as analysis/analyses/timeline-tree.ts hostOf decides. */
+function hostOf(t: JaegerTrace, s: JSpan): string {
+  const p = t.processes[s.processID];
+  const tag = (k: string) => p?.tags.find((g) => g.key === k)?.value;
+  const h = tag('host.name') ?? tag('service.instance.id');
+  return typeof h === 'string' && h !== '' ? h : (p?.serviceName ?? '');
+}
+
+/**
+ * Per-span clock-skew shift, replaying skew-adjustment.ts over the tree: a listed span gets its
+ * delta, a same-host child inherits its parent's, a cross-host child not listed stays put.
+ * Bars drawn with it line up with the critical path's (skew-corrected) sections.
+ */
+export function skewDeltas(
+  t: JaegerTrace,
+  order: Array<{ span: JSpan; depth: number }>,
+  adjustments: Array<{ spanId: string; deltaUs: number }>,
+): Map<string, number> {
+  const listed = new Map(adjustments.map((a) => [a.spanId, a.deltaUs]));
+  const byId = new Map(t.spans.map((s) => [s.spanID, s]));
+  const out = new Map<string, number>();
+  for (const { span } of order) {
+    const parentId = span.references.find((r) => r.refType === 'CHILD_OF' && byId.has(r.spanID))?.spanID;
+    const parent = parentId === undefined ? undefined : byId.get(parentId);
+    let d = listed.get(span.spanID);
+    if (d === undefined) {
+      d = parent && hostOf(t, parent) === hostOf(t, span) ? (out.get(parent.spanID) ?? 0) : 0;
+    }
+    out.set(span.spanID, d);
+  }
+  return out;
+}
+
 export async function renderTrace(root: HTMLElement, traceId: string): Promise<void> {
   const [[trace], analysis] = await Promise.all([api.trace(traceId), api.criticalPath(traceId)]);
   if (!trace) throw new Error(`trace ${traceId} not found`);
   const cp = analysis.criticalPath;
   const origin = analysis.errorOrigin;
-  const t0 = Math.min(...trace.spans.map((s) => s.startTime));
-  const t1 = Math.max(...trace.spans.map((s) => s.startTime + s.duration));
+  const order = treeOrder(trace);
+  const skew = skewDeltas(trace, order, cp.skewAdjustments);
+  const at = (s: JSpan) => s.startTime + (skew.get(s.spanID) ?? 0);
+  const t0 = Math.min(...trace.spans.map(at));
+  const t1 = Math.max(...trace.spans.map((s) => at(s) + s.duration));
   const span = Math.max(1, t1 - t0);
   const x = (us: number) => `${(((us - t0) / span) * 100).toFixed(3)}%`;
   const w = (us: number) => `${Math.max(0.2, (us / span) * 100).toFixed(3)}%`;
@@ -52,7 +88,8 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
   const service = (s: JSpan) => trace.processes[s.processID]?.serviceName ?? '?';
   const failed = (s: JSpan) => s.tags.some((g) => g.key === 'error' && g.value === true);
 
-  const rows = treeOrder(trace).map(({ span: s, depth }) => {
+  const rows = order.map(({ span: s, depth }) => {
+    const shift = skew.get(s.spanID) ?? 0;
     const sections = sectionsBySpan.get(s.spanID) ?? [];
     const cls = [
       'tl-row',
@@ -63,14 +100,18 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
       .join(' ');
     return h(
       'div',
-      { class: cls, 'data-span-id': s.spanID, title: `${service(s)}: ${s.operationName}` },
+      {
+        class: cls,
+        'data-span-id': s.spanID,
+        title: `${service(s)}: ${s.operationName}${shift ? ` (clock skew corrected by ${ms(shift)})` : ''}`,
+      },
       h('div', { class: 'tl-label', style: `padding-left:${depth * 14}px` }, `${service(s)}: ${s.operationName}`),
       h(
         'div',
         { class: 'tl-track' },
         h('div', {
           class: `tl-bar${failed(s) ? ' failed' : ''}`,
-          style: `left:${x(s.startTime)};width:${w(s.duration)}`,
+          style: `left:${x(s.startTime + shift)};width:${w(s.duration)}`,
         }),
         ...sections.map((c) =>
           h('div', {
@@ -124,6 +165,7 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
       h('span', { class: 'stat' }, h('b', {}, String(trace.spans.length)), 'spans'),
       h('span', { class: 'stat' }, h('b', {}, String(cp.sections.length)), 'critical-path sections'),
       h('span', { class: 'stat' }, h('b', {}, String(trace.spans.filter(failed).length)), 'failed spans'),
+      h('span', { class: 'stat' }, h('b', {}, String(cp.skewAdjustments.length)), 'clock-skew corrections'),
     ),
     h(
       'div',
