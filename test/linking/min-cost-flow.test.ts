@@ -1,0 +1,59 @@
+// The solver against brute force on small seeded assignment problems: optimum, and the
+// detour cost (best assignment without one chosen edge) behind every link confidence.
+import test from 'ava';
+import { Prng } from '../../analysis/generate/prng.ts';
+import { MinCostFlow } from '../../analysis/linking/min-cost-flow.ts';
+
+/** Best total cost of assigning each row to a distinct column, or to "none" at `skip`; `banned` cells excluded. */
+function bruteForce(cost: number[][], skip: number, banned?: [number, number]): number {
+  const cols = cost[0]!.length;
+  let best = Number.POSITIVE_INFINITY;
+  const used = new Array<boolean>(cols).fill(false);
+  const go = (r: number, acc: number) => {
+    if (r === cost.length) {
+      best = Math.min(best, acc);
+      return;
+    }
+    go(r + 1, acc + skip);
+    for (let c = 0; c < cols; c++) {
+      if (used[c] || (banned && banned[0] === r && banned[1] === c)) continue;
+      used[c] = true;
+      go(r + 1, acc + cost[r]![c]!);
+      used[c] = false;
+    }
+  };
+  go(0, 0);
+  return best;
+}
+
+test('optimum and detour costs match brute force on 200 random 4×4 problems', (t) => {
+  const p = new Prng(9);
+  for (let round = 0; round < 200; round++) {
+    const rows = p.int(1, 5);
+    const cols = p.int(1, 5);
+    const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => p.int(0, 50)));
+    const skip = 40;
+    const g = new MinCostFlow(2 + rows + cols);
+    const cells = cost.map((row, r) => row.map((c, col) => g.addEdge(2 + r, 2 + rows + col, 1, c)));
+    for (let r = 0; r < rows; r++) {
+      g.addEdge(0, 2 + r, 1, 0);
+      g.addEdge(2 + r, 1, 1, skip);
+    }
+    for (let c = 0; c < cols; c++) g.addEdge(2 + rows + c, 1, 1, 0);
+    const { flow, cost: total } = g.solve(0, 1);
+    t.is(flow, rows);
+    const best = bruteForce(cost, skip);
+    t.is(total, best, `round ${round}`);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        if (g.flowOn(cells[r]![c]!) === 0) continue;
+        t.is(g.detourCost(cells[r]![c]!), bruteForce(cost, skip, [r, c]) - best, `round ${round} cell ${r},${c}`);
+      }
+    }
+  }
+});
+
+test('a negative cost is refused with the edge named', (t) => {
+  const g = new MinCostFlow(3);
+  t.throws(() => g.addEdge(1, 2, 1, -1), { message: 'min-cost-flow: edge 1→2 has negative cost -1' });
+});
