@@ -76,6 +76,14 @@ export function init(ctx: EgPluginContext): void {
       tracer === null
         ? refuse(settingsError ?? '')
         : (params: Record<string, unknown>) => {
+            const problems: string[] = [];
+            for (const [k, v] of Object.entries(params)) {
+              if (typeof v === 'function') continue; // express-gateway's ActionParams helpers
+              if (k !== 'route') problems.push(`meshtrace.action.${k}: unknown field`);
+              else if (typeof v !== 'string' || v === '')
+                problems.push('meshtrace.action.route: must be a non-empty string');
+            }
+            if (problems.length > 0) throw new Error(`meshtrace: invalid configuration\n${problems.join('\n')}`);
             const route = typeof params['route'] === 'string' ? params['route'] : undefined;
             const t = tracer;
             return (req: EgRequest, res: ServerResponse, next: () => void) => {

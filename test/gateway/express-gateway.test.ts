@@ -182,6 +182,12 @@ const badConfigs: Array<[string, Record<string, unknown>, unknown[], string]> = 
   ],
   ['missing otlp_url', {}, [{ meshtrace: [] }], 'plugins.meshtrace.otlp_url: is required'],
   [
+    'meshtrace policy action',
+    { otlp_url: 'http://127.0.0.1:1/v1/traces' },
+    [{ meshtrace: [{ action: { rout: '/x' } }] }],
+    'meshtrace.action.rout: unknown field',
+  ],
+  [
     'load balancer retries',
     { otlp_url: 'http://127.0.0.1:1/v1/traces' },
     [{ meshtrace: [] }, { 'meshtrace-lb': [{ action: { endpoints: ['http://127.0.0.1:1'], retries: 99 } }] }],
