@@ -89,7 +89,10 @@ export function decodeBody(body: Uint8Array, contentType: string): ReceivedSpan[
 
 export interface OtlpReceiver {
   port: number;
+  /** Decoded spans (only counted, not kept, when started with `keepSpans: false`). */
   spans: ReceivedSpan[];
+  /** Spans received per resource service.name. */
+  counts: Map<string, number>;
   requests: { contentType: string; path: string; spans: number }[];
   /** Bodies that failed to decode (each a reason); a test asserts this stays empty. */
   errors: string[];
@@ -98,10 +101,15 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(t?: { teardown(fn: () => unknown): void }): Promise<OtlpReceiver> {
+export async function startOtlpReceiver(
+  t?: { teardown(fn: () => unknown): void },
+  options: { keepSpans?: boolean } = {},
+): Promise<OtlpReceiver> {
+  const keep = options.keepSpans ?? true;
   const receiver: OtlpReceiver = {
     port: 0,
     spans: [],
+    counts: new Map(),
     requests: [],
     errors: [],
     behaviour: { status: 200, delayMs: 0 },
@@ -118,8 +126,11 @@ export async function startOtlpReceiver(t?: { teardown(fn: () => unknown): void 
       if (status >= 200 && status < 300) {
         try {
           const spans = decodeBody(body, contentType);
-          receiver.spans.push(...spans);
-          receiver.requests.push({ contentType, path: req.url ?? '', spans: spans.length });
+          for (const s of spans) receiver.counts.set(s.service, (receiver.counts.get(s.service) ?? 0) + 1);
+          if (keep) {
+            receiver.spans.push(...spans);
+            receiver.requests.push({ contentType, path: req.url ?? '', spans: spans.length });
+          }
         } catch (err) {
           receiver.errors.push((err as Error).message);
         }
