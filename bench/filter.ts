@@ -3,17 +3,18 @@
 // Target (printed, never asserted): filter ≥ 0.95 × no-filter requests/s.
 //
 // Options: --rounds N (4)  --round-seconds S (5)  --warmup-seconds S (2)  --connections N (8)
-// (defaults: about 1.5 minutes for four rows)
+// (defaults: about 2 minutes for five rows)
 //
 // Rows: no filter (baseline), a no-op Wasm filter (the floor of any Proxy-Wasm filter), the
-// meshtrace filter, and Envoy's own OpenTelemetry tracer. More rows are more entries in
-// `configurations()` — e.g. "filter + sampling + export" (a collector cluster in `clusters`),
-// "filter with linking" — each gets its own listener on the same proxy.
+// meshtrace filter, the filter exporting every span (OTLP/HTTP protobuf through Envoy to a real
+// receiver in this process), and Envoy's own OpenTelemetry tracer exporting to the same receiver.
+// More rows are more entries in `configurations()`; each gets its own listener on the same proxy.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../core/envoy-binary.ts';
-import { wasmHttpFilter } from '../test/support/envoy.ts';
+import { startOtlpReceiver } from '../test/e2e/export-receiver.ts';
+import { localCluster, wasmHttpFilter } from '../test/support/envoy.ts';
 import { type BenchConfig, compareThroughEnvoy, formatRows } from './lib/envoy-ab.ts';
 import { writeNoopWasm } from './lib/noop-wasm.ts';
 import { median } from './lib/stats.ts';
@@ -24,7 +25,12 @@ const TARGET_RATIO = 0.95;
 /** Inbound W3C context on every request, so the filter exercises extraction and injection. */
 const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
-function configurations(): BenchConfig[] {
+/**
+ * Rows. `collectorPort` is a real OTLP/HTTP receiver (decodes every request with the published
+ * protos) shared by the two exporting rows: the filter exporting its spans, and Envoy's tracer.
+ */
+function configurations(collectorPort: number): BenchConfig[] {
+  const collector = localCluster('collector', [collectorPort]);
   return [
     { name: 'no filter', headers: TRACEPARENT },
     // Floor cost of any Proxy-Wasm filter (its own VM id so it does not share meshtrace's VM).
@@ -34,6 +40,19 @@ function configurations(): BenchConfig[] {
       headers: TRACEPARENT,
     },
     { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
+    {
+      // Every request sampled (the inbound context says sampled), every span exported.
+      name: 'filter + sampling + export',
+      httpFilters: [
+        wasmHttpFilter(
+          FILTER_WASM,
+          { service_name: 'bench-filter', export: { cluster: 'collector' } },
+          { vmId: 'meshtrace-export' },
+        ),
+      ],
+      clusters: [collector],
+      headers: TRACEPARENT,
+    },
     { name: "Envoy's own OpenTelemetry tracer", hcmExtra: ENVOY_OTEL_TRACING, headers: TRACEPARENT },
   ];
 }
@@ -51,7 +70,7 @@ const ENVOY_OTEL_TRACING = {
       typed_config: {
         '@type': 'type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
         service_name: 'bench-proxy',
-        http_service: { http_uri: { uri: 'http://collector/v1/traces', cluster: 'upstream', timeout: '1s' } },
+        http_service: { http_uri: { uri: 'http://collector/v1/traces', cluster: 'collector', timeout: '1s' } },
       },
     },
   },
@@ -84,9 +103,28 @@ async function main(): Promise<number> {
   console.log(
     `bench:filter — Envoy 1.40, concurrency 1, ${opts.connections} connections, ${opts.rounds} alternating rounds of ${opts.roundS}s after ${opts.warmupS}s warm-up`,
   );
-  const rows = await compareThroughEnvoy(configurations(), opts);
+  const receiver = await startOtlpReceiver(undefined, { keepSpans: false });
+  let rows: Awaited<ReturnType<typeof compareThroughEnvoy>>;
+  try {
+    rows = await compareThroughEnvoy(configurations(receiver.port), opts);
+  } finally {
+    await receiver.close();
+  }
   console.log(formatRows(rows));
   const base = rows[0];
+  const received = (service: string) => receiver.counts.get(service) ?? 0;
+  console.log(
+    `spans at the OTLP receiver: filter + export ${received('bench-filter')}, Envoy tracer ${received('bench-proxy')}` +
+      (receiver.errors.length ? ` (${receiver.errors.length} undecodable requests: ${receiver.errors[0]})` : ''),
+  );
+  const exportRow = rows.find((r) => r.name === 'filter + sampling + export');
+  const otelRow = rows.find((r) => r.name === "Envoy's own OpenTelemetry tracer");
+  if (base && exportRow && otelRow) {
+    console.log(
+      `filter + sampling + export: ${(exportRow.rps / base.rps).toFixed(3)}x no filter, ${(exportRow.rps / otelRow.rps).toFixed(3)}x Envoy's OpenTelemetry tracer (throughput); ` +
+        `CPU ${(exportRow.cpuUsPerRequest - base.cpuUsPerRequest).toFixed(1)} µs/request over no filter vs ${(otelRow.cpuUsPerRequest - base.cpuUsPerRequest).toFixed(1)} µs for the tracer`,
+    );
+  }
   const filter = rows.find((r) => r.name === 'filter');
   if (base && filter) {
     const ratio = filter.rps / base.rps;
