@@ -146,7 +146,7 @@ class R {
     const s = this.strOrNull(v, path, def);
     if (s === null || !this.ok()) return s;
     if (!isToken(s) || s.length > 128) {
-      this.fail(path, 'must be a header name');
+      this.fail(path, 'must match pattern "^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$"');
       return s;
     }
     return s.toLowerCase();
