@@ -90,3 +90,50 @@ test('JSON encoding through Envoy, and an unsampled request is not exported', as
   t.is(stats.get('wasmcustom.meshtrace.requests'), 2);
   t.is(stats.get('wasmcustom.meshtrace.export.spans_exported'), 1);
 });
+
+test('a retried request records the resend count, the final status and the code details', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  let attempts = 0;
+  // The first attempt fails with 503, the retry succeeds.
+  const upstream = await startUpstream(t, () => ({ status: attempts++ === 0 ? 503 : 200, body: 'ok' }));
+  const listenPort = await freePort();
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [wasmHttpFilter(builtFilter(), { export: { cluster: 'otlp', batch_size: 1 } })],
+      extraClusters: [localCluster('otlp', [receiver.port])],
+      routeExtra: { retry_policy: { retry_on: '5xx', num_retries: 2 } },
+    }),
+  );
+  t.is((await send(listenPort, '/retried', [['traceparent', PARENT]])).status, 200);
+  await waitFor('the span at the receiver', async () => receiver.spans.length >= 1, 10000);
+  t.is(upstream.received.length, 2);
+  const span = receiver.spans[0];
+  t.is(span?.attributes['http.request.resend_count'], 1, JSON.stringify(span?.attributes));
+  t.is(span?.attributes['http.response.status_code'], 200);
+  t.is(span?.attributes['envoy.response_code_details'], 'via_upstream');
+});
+
+test('an upstream that cannot be reached: 503 with response flags, span status ERROR', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const listenPort = await freePort();
+  const nobody = await freePort();
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [nobody],
+      httpFilters: [wasmHttpFilter(builtFilter(), { export: { cluster: 'otlp', batch_size: 1 } })],
+      extraClusters: [localCluster('otlp', [receiver.port])],
+    }),
+  );
+  t.is((await send(listenPort, '/down', [['traceparent', PARENT]])).status, 503);
+  await waitFor('the span at the receiver', async () => receiver.spans.length >= 1, 10000);
+  const span = receiver.spans[0];
+  t.is(span?.status, 2);
+  t.is(span?.attributes['http.response.status_code'], 503);
+  // Envoy's legacy bitmask: UpstreamConnectionFailure (UF) is 0x20.
+  t.is((Number(span?.attributes['envoy.response_flags']) & 0x20) !== 0, true, JSON.stringify(span?.attributes));
+});
