@@ -35,7 +35,7 @@ function request(host: ProxyWasmHost, headers: Record<string, string>, status = 
     decodeBody(c.body, c.headers.find(([k]) => k === 'content-type')?.[1] ?? ''),
   );
   const tp = (sent.get('traceparent') ?? '').split('-');
-  return { sent, traceId: tp[1], sampled: (Number.parseInt(tp[3] ?? '0', 16) & 1) === 1, span: spans[0] };
+  return { sent, traceId: tp[1] ?? '', sampled: (Number.parseInt(tp[3] ?? '0', 16) & 1) === 1, span: spans[0] };
 }
 
 test('edge, inbound_context parent: same trace id, the client sampled flag and ot are ignored', async (t) => {
