@@ -64,15 +64,15 @@ test('without services, one mesh-wide pair in the root namespace, no selector', 
 
 test('sha256: the built file (option) wins over meshtrace.yaml; none when neither is known', (t) => {
   const pinned = config({ wasm: { sha256: 'a'.repeat(64) } });
-  t.is((wasmPlugins(pinned)[0]?.spec as Spec).sha256, 'a'.repeat(64));
-  t.is((wasmPlugins(pinned, { sha256: 'b'.repeat(64) })[0]?.spec as Spec).sha256, 'b'.repeat(64));
-  t.false('sha256' in (wasmPlugins(config())[0]?.spec as object));
+  t.is((wasmPlugins(pinned)[0]!.spec as Spec).sha256, 'a'.repeat(64));
+  t.is((wasmPlugins(pinned, { sha256: 'b'.repeat(64) })[0]!.spec as Spec).sha256, 'b'.repeat(64));
+  t.false('sha256' in (wasmPlugins(config())[0]!.spec as object));
 });
 
 test('imagePullPolicy only for oci:// urls (Istio ignores it otherwise)', (t) => {
-  t.is((wasmPlugins(config())[0]?.spec as Spec).imagePullPolicy, 'IfNotPresent');
+  t.is((wasmPlugins(config())[0]!.spec as Spec).imagePullPolicy, 'IfNotPresent');
   const file = config({ wasm: { url: 'file:///opt/meshtrace.wasm' } });
-  t.false('imagePullPolicy' in (wasmPlugins(file)[0]?.spec as object));
+  t.false('imagePullPolicy' in (wasmPlugins(file)[0]!.spec as object));
 });
 
 test('Telemetry: off disables Istio sampling; align follows sampling.probability', (t) => {
