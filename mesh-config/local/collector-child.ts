@@ -1,16 +1,17 @@
 // The collector of the local mesh, run as its own process by `meshtrace up`: the analysis
-// collector (OTLP/HTTP + OTLP/gRPC into the embedded DuckDB store) plus a small read-only JSON
-// API for the demo's summary and for users, until the analysis query API lands:
-//   GET /api/stats                  {spans, traces, services}
-//   GET /api/traces?service=&limit= newest traces (≤ 100), each {traceId, spans, services, root}
-//   GET /api/traces/<traceId>       all spans of one trace
-// Usage: node --import=tsx collector-child.ts <dataDir> <httpPort> <grpcPort> <apiPort>
-import { createServer } from 'node:http';
+// collector (OTLP/HTTP + OTLP/gRPC into the embedded DuckDB store) and, in the same process
+// (DuckDB allows one writer process per file), the visualization server over that store:
+//   /                      the web UI
+//   /api/...               the Jaeger-compatible query API (services, traces, dependencies)
+//   /api/meshtrace/...     analyses; /api/meshtrace/status gives the store's span/trace counts
+// Usage: node --import=tsx collector-child.ts <dataDir> <httpPort> <grpcPort> <uiPort>
 import { startCollector } from '../../analysis/collector/collector.ts';
+import type { TraceReader } from '../../analysis/store/trace-store.ts';
+import { startVisualizationServer } from '../../visualization/index.ts';
 
-const [dataDir, httpPort, grpcPort, apiPort] = process.argv.slice(2);
-if (!dataDir || !httpPort || !grpcPort || !apiPort) {
-  console.error('usage: collector-child.ts <dataDir> <httpPort> <grpcPort> <apiPort>');
+const [dataDir, httpPort, grpcPort, uiPort] = process.argv.slice(2);
+if (!dataDir || !httpPort || !grpcPort || !uiPort) {
+  console.error('usage: collector-child.ts <dataDir> <httpPort> <grpcPort> <uiPort>');
   process.exit(2);
 }
 
@@ -20,47 +21,35 @@ const collector = await startCollector({
   grpcPort: Number(grpcPort),
   host: '127.0.0.1',
 });
+const store = collector.store;
 
-function send(res: import('node:http').ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 2));
-}
-
-const api = createServer(async (req, res) => {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  try {
+// Read-your-writes: a span the receivers accepted (OTLP answered 200) may still sit in the
+// collector's queue; every read waits for the queue to drain so the UI and API show it.
+const fresh =
+  <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
+  async (...args: A): Promise<R> => {
     await collector.flush();
-    if (url.pathname === '/api/stats') {
-      const s = await collector.store.stats();
-      send(res, 200, { spans: s.spans, traces: s.traces, services: await collector.store.services() });
-    } else if (url.pathname === '/api/traces') {
-      const limit = Math.min(100, Math.max(1, Number(url.searchParams.get('limit') ?? 20) || 20));
-      const service = url.searchParams.get('service') ?? undefined;
-      const traces = await collector.store.findTraces({ service, limit });
-      send(
-        res,
-        200,
-        traces.map((t) => ({
-          traceId: t.traceId,
-          spans: t.spans.length,
-          services: [...new Set(t.spans.map((s) => s.service))],
-          root: t.spans.find((s) => !s.parentSpanId)?.name ?? t.spans[0]?.name,
-        })),
-      );
-    } else if (url.pathname.startsWith('/api/traces/')) {
-      send(res, 200, await collector.store.getTrace(url.pathname.slice('/api/traces/'.length)));
-    } else {
-      send(res, 404, { error: 'unknown path', paths: ['/api/stats', '/api/traces', '/api/traces/<id>'] });
-    }
-  } catch (err) {
-    send(res, 500, { error: (err as Error).message });
-  }
+    return read(...args);
+  };
+const reader: TraceReader & { stats: typeof store.stats } = {
+  getTrace: fresh((id: string) => store.getTrace(id)),
+  findTraces: fresh((q: Parameters<typeof store.findTraces>[0]) => store.findTraces(q)),
+  services: fresh(() => store.services()),
+  operations: fresh((service: string) => store.operations(service)),
+  spansInWindow: fresh((w: Parameters<typeof store.spansInWindow>[0]) => store.spansInWindow(w)),
+  stats: fresh(() => store.stats()),
+};
+
+const server = await startVisualizationServer({
+  reader,
+  port: Number(uiPort),
+  host: '127.0.0.1',
+  collectorStats: () => collector.stats(),
 });
-api.listen(Number(apiPort), '127.0.0.1', () =>
-  console.log(`collector ready: otlp http ${httpPort}, grpc ${grpcPort}, api ${apiPort}`),
-);
+console.log(`collector ready: otlp http ${httpPort}, grpc ${grpcPort}, UI + Jaeger API ${server.url}`);
 
 const stop = async () => {
-  api.close();
+  await server.close();
   await collector.close();
   process.exit(0);
 };

@@ -4,7 +4,7 @@
 //                                              storefront ─▶ [sidecar out]─▶ [sidecar]─▶ inventory (Python)
 //                                              inventory  ─▶ [sidecar out]─▶ [sidecar]─▶ pricing (Go)
 //                                              pricing    ─▶ [sidecar tcp]─▶ redis-server
-//   ext_proc ─OTLP─▶ collector (DuckDB store, JSON API)
+//   ext_proc ─OTLP─▶ collector (DuckDB store, web UI, Jaeger API)
 //
 // Every child runs in its own process group, logs to .meshtrace/logs/, and is recorded in
 // .meshtrace/state.json as soon as it starts, so `meshtrace down` (or Ctrl-C here) stops all.
@@ -13,6 +13,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { envoyPath, repoRoot } from '../../core/envoy-binary.ts';
+import type { JaegerTrace } from '../../visualization/index.ts';
 import { gatewayBootstrap, sidecarBootstrap } from '../envoy/bootstrap.ts';
 import { readAccessLog } from './access-log.ts';
 import { httpOk, tcpOpen } from './net-probes.ts';
@@ -144,7 +145,13 @@ export async function up(opts: UpOptions = {}): Promise<number> {
       String(ports.otlpGrpc),
       String(ports.api),
     ]);
-    await waitUntil('the collector', () => httpOk(`http://127.0.0.1:${ports.api}/api/stats`), col.rec, col.file, 60000);
+    await waitUntil(
+      'the collector',
+      () => httpOk(`http://127.0.0.1:${ports.api}/api/services`),
+      col.rec,
+      col.file,
+      60000,
+    );
 
     log('meshtrace up: starting redis-server and the three sample services (Node, Python, Go)');
     const redis = start('redis', 'redis-server', [
@@ -244,8 +251,9 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     const gw = `http://127.0.0.1:${ports.gateway}`;
     state.urls = {
       gateway: `${gw}/shop/items/42`,
-      collector_api: `http://127.0.0.1:${ports.api}/api/stats`,
-      traces_api: `http://127.0.0.1:${ports.api}/api/traces`,
+      ui: `http://127.0.0.1:${ports.api}/`,
+      jaeger_api: `http://127.0.0.1:${ports.api}/api`,
+      collector_status: `http://127.0.0.1:${ports.api}/api/meshtrace/status`,
       otlp_http: `http://127.0.0.1:${ports.otlpHttp}/v1/traces`,
       envoy_admin_gateway: `http://127.0.0.1:${ports.admin.gateway}`,
       logs: logs,
@@ -271,11 +279,14 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     }
     // Let access logs flush and ext_proc export its spans.
     await new Promise((r) => setTimeout(r, 1500));
-    const stats = (await (await fetch(`http://127.0.0.1:${ports.api}/api/stats`)).json()) as {
-      spans: number;
-      traces: number;
-      services: string[];
+    const api = `http://127.0.0.1:${ports.api}/api`;
+    const getData = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${api}${path}`, { signal: AbortSignal.timeout(10000) });
+      if (!res.ok) throw new Error(`collector API ${path}: HTTP ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { data: T }).data;
     };
+    const status = await getData<{ store: { spans: number; traces: number } }>('/meshtrace/status');
+    const services = await getData<string[]>('/services');
 
     log('');
     log('── summary ─────────────────────────────────────────────────────────────');
@@ -309,28 +320,28 @@ export async function up(opts: UpOptions = {}): Promise<number> {
       );
       if (!role.endsWith('-tcp')) previous = traces;
     }
-    log(`collector: ${stats.spans} spans in ${stats.traces} traces from ${stats.services.join(', ') || 'no service'}`);
+    log(
+      `collector: ${status.store.spans} spans in ${status.store.traces} traces from ${services.join(', ') || 'no service'}`,
+    );
     // Logs ↔ traces: every trace the collector holds should appear in the gateway access log
     // (the filter's context is what ext_proc continues and what the log line records).
-    const stored = (await (await fetch(`http://127.0.0.1:${ports.api}/api/traces?limit=100`)).json()) as {
-      traceId: string;
-    }[];
+    const stored = await getData<JaegerTrace[]>('/traces?limit=100');
     const gatewayLines = readAccessLog(join(logs, 'gateway-access.log'));
     const logged = new Set(gatewayLines.map((l) => l.trace_id));
-    const matched = stored.filter((t) => logged.has(t.traceId)).length;
+    const matched = stored.filter((t) => logged.has(t.traceID)).length;
     log(
       `logs ↔ traces: ${matched}/${stored.length} collector traces have a gateway access-log line with the same trace id`,
     );
     // Span level: the edge span ext_proc exports is a child of the filter's span, whose id the
-    // gateway access log records — so a log line points at the exact span (first 20 traces).
+    // gateway access log records — so a log line points at the exact span (first 20 traces,
+    // each fetched by id as a user following the log line would).
     const loggedSpans = new Set(gatewayLines.map((l) => `${l.trace_id}/${l.span_id}`));
     let parented = 0;
     const sampleTraces = stored.slice(0, 20);
     for (const t of sampleTraces) {
-      const spans = (await (await fetch(`http://127.0.0.1:${ports.api}/api/traces/${t.traceId}`)).json()) as {
-        parentSpanId?: string;
-      }[];
-      if (spans.some((sp) => loggedSpans.has(`${t.traceId}/${sp.parentSpanId}`))) parented++;
+      const [trace] = await getData<JaegerTrace[]>(`/traces/${t.traceID}`);
+      const refs = (trace?.spans ?? []).flatMap((sp) => sp.references.filter((r) => r.refType === 'CHILD_OF'));
+      if (refs.some((r) => loggedSpans.has(`${r.traceID}/${r.spanID}`))) parented++;
     }
     log(
       `logs ↔ spans: ${parented}/${sampleTraces.length} traces have a span whose parent is the span id in the gateway access log`,

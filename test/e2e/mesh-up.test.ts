@@ -1,6 +1,7 @@
 // `meshtrace up` end to end: the local mesh starts (real Envoy gateway + sidecars with the
 // meshtrace filter, Node/Python/Go services, redis-server, ext_proc, collector), serves a
-// request through all three services and Redis, puts spans into the collector — and both
+// request through all three services and Redis, puts spans into the collector, whose web UI and
+// Jaeger query API list them — and both
 // `meshtrace down` and Ctrl-C leave no process behind. "Behind" is checked over every process
 // on the machine: each one `up` starts inherits MESHTRACE_STATE_DIR=<this test's dir>.
 import { execFile, spawn } from 'node:child_process';
@@ -8,6 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import type { JaegerTrace } from '../../visualization/index.ts';
 import { freePort } from '../support/ports.ts';
 
 interface State {
@@ -82,12 +84,42 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.is(body.stock.price.lang, 'go');
   t.regex(body.stock.price.views, /^\d+$/, 'pricing reached Redis through its sidecar');
   t.regex(output, /requests: 4× 200/);
-  const stats = (await (await fetch(state.urls.collector_api as string)).json()) as {
-    spans: number;
-    services: string[];
+  // The collector child serves the web UI and the Jaeger query API over its own store.
+  t.regex(output, /ui +http:\/\/127\.0\.0\.1:\d+\//, 'the summary prints the UI URL');
+  t.regex(output, /jaeger_api +http:\/\/127\.0\.0\.1:\d+\/api/, 'the summary prints the Jaeger API URL');
+  const jaeger = async <T>(path: string): Promise<T> => {
+    const r = await fetch(`${state.urls.jaeger_api}${path}`);
+    t.is(r.status, 200, `${path}: ${r.status}`);
+    return ((await r.json()) as { data: T }).data;
   };
-  t.true(stats.spans >= 4, `spans in the collector: ${stats.spans}`);
-  t.true(stats.services.includes('meshtrace-edge'), stats.services.join(','));
+  const services = await jaeger<string[]>('/services');
+  t.true(services.includes('meshtrace-edge'), services.join(','));
+  const status = await jaeger<{ store: { spans: number } }>('/meshtrace/status');
+  t.true(status.store.spans >= 4, `spans in the collector: ${status.store.spans}`);
+  for (const service of services) {
+    const traces = await jaeger<JaegerTrace[]>(`/traces?service=${encodeURIComponent(service)}&limit=50`);
+    t.true(traces.length > 0, `traces of ${service}`);
+    for (const tr of traces) {
+      t.regex(tr.traceID, /^[0-9a-f]{32}$/);
+      const own = tr.spans.filter((sp) => tr.processes[sp.processID]?.serviceName === service);
+      t.true(own.length > 0, `trace ${tr.traceID} found for ${service} holds a span of ${service}`);
+      for (const sp of tr.spans) {
+        t.is(sp.traceID, tr.traceID);
+        t.true(sp.duration >= 0 && sp.startTime > 0, `span ${sp.spanID} has times`);
+      }
+    }
+  }
+  const edge = await jaeger<JaegerTrace[]>('/traces?service=meshtrace-edge&limit=50');
+  t.true(edge.length >= 4, `one edge trace per request at least: ${edge.length}`);
+  const one = await jaeger<JaegerTrace[]>(`/traces/${edge[0]?.traceID}`);
+  t.is(one[0]?.traceID, edge[0]?.traceID, 'a listed trace is fetched by id');
+  const page = await fetch(state.urls.ui as string);
+  t.is(page.status, 200);
+  t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
+  const html = await page.text();
+  t.regex(html, /<script[^>]+src="\/?ui\/app\.js"/, 'the index page loads the UI bundle');
+  const js = await fetch(new URL('/ui/app.js', state.urls.ui as string));
+  t.is(js.status, 200, 'the UI bundle is served');
   const m = /logs ↔ traces: (\d+)\/(\d+) collector traces/.exec(output);
   t.truthy(m, output);
   t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
