@@ -4,6 +4,7 @@
 //   sampling.rules[0].rate: must be ≤ 1
 //   sampling.rules[1].action: must be one of always, never, rate
 //   sampling.rules[0].match.path_regex: invalid regular expression (unsupported construct "(" at 0 …)
+import { asciiLower, asciiUpper } from './ascii';
 import { JsonKind, JsonValue } from '../json/value';
 import { compileRegex, Regex } from './regex';
 
@@ -66,10 +67,10 @@ export class SamplingConfig {
 
   describe(): string {
     return (
-      `sampling=p${this.probability}/${this.trustInternal ? 'internal' : 'edge'}` +
+      `sampling=p${fraction(this.probability)}/${this.trustInternal ? 'internal' : 'edge'}` +
       ` rules=${this.rules.length}` +
-      (this.latencyThresholdMs >= 0 ? ` latency>=${this.latencyThresholdMs}ms` : '') +
-      (this.capPerSecond > 0 ? ` cap=${this.capPerSecond}/s` : '')
+      (this.latencyThresholdMs >= 0 ? ` latency>=${fraction(this.latencyThresholdMs)}ms` : '') +
+      (this.capPerSecond > 0 ? ` cap=${fraction(this.capPerSecond)}/s` : '')
     );
   }
 }
@@ -149,7 +150,7 @@ class R {
       this.fail(path, 'must match pattern "^[A-Za-z0-9!#$%&\'*+.^_`|~-]+$"');
       return s;
     }
-    return s.toLowerCase();
+    return asciiLower(s);
   }
   oneOf(v: JsonValue | null, path: string, allowed: string[], def: i32): i32 {
     if (v === null || !this.ok()) return def;
@@ -168,8 +169,19 @@ class R {
   }
 }
 
+/** Range limits are integers: printed without a float formatter (dtoa is ~5 KB of Wasm). */
 function fmt(n: f64): string {
-  return n == Math.floor(n) && Math.abs(n) < 1e15 ? (<i64>n).toString() : n.toString();
+  return (<i64>n).toString();
+}
+
+/** p as a decimal with up to 6 places, without dtoa (for the log line only). */
+function fraction(p: f64): string {
+  const micro = <i64>Math.round(p * 1e6);
+  if (micro % 1000000 == 0) return (micro / 1000000).toString();
+  const frac = (micro % 1000000).toString().padStart(6, '0');
+  let end = frac.length;
+  while (end > 0 && frac.charCodeAt(end - 1) == 0x30) end--;
+  return (micro / 1000000).toString() + '.' + frac.substring(0, end);
 }
 
 function isToken(s: string): bool {
@@ -269,7 +281,7 @@ export function readSamplingConfig(v: JsonValue | null, base: string): SamplingC
         if (o === null) break;
         const sp = o.indexOf(' ');
         const m = sp < 0 ? '' : o.substring(0, sp);
-        const upper = m == m.toUpperCase() && isMethod(m);
+        const upper = m == asciiUpper(m) && isMethod(m);
         if (sp < 0 || (m != '*' && !upper) || !o.substring(sp + 1).startsWith('/')) {
           r.fail(p, 'must match pattern "^(\\*|[A-Z]+) /"');
           break;
@@ -355,7 +367,7 @@ function readMatch(r: R, m: JsonValue, p: string, rule: RuleConfig): void {
     for (let i = 0; i < list.length && r.ok(); i++) {
       const s = r.str(list[i], p + '.method', 1, 64);
       if (s !== null && !isMethod(s)) r.fail(p + '.method', 'must match pattern "^[A-Za-z]+$"');
-      else if (s !== null) rule.methods.push(s.toUpperCase());
+      else if (s !== null) rule.methods.push(asciiUpper(s));
     }
   }
   rule.pathPrefix = pathPrefix(r, m.get('path_prefix'), p + '.path_prefix');
@@ -366,7 +378,7 @@ function readMatch(r: R, m: JsonValue, p: string, rule: RuleConfig): void {
     rule.pathRegex = compiled.regex;
   }
   const a = r.str(m.get('authority'), p + '.authority', 1, 256);
-  if (a !== null) rule.authority = a.toLowerCase();
+  if (a !== null) rule.authority = asciiLower(a);
   const h = m.get('headers');
   if (h !== null && r.ok()) {
     if (h.kind != JsonKind.Object) r.fail(p + '.headers', 'must be object');
@@ -379,7 +391,7 @@ function readMatch(r: R, m: JsonValue, p: string, rule: RuleConfig): void {
       }
       const val = r.str(h.items[i], `${p}.headers.${name}`, 0, 1024);
       if (val === null) break;
-      rule.headerNames.push(name.toLowerCase());
+      rule.headerNames.push(asciiLower(name));
       rule.headerValues.push(val);
     }
   }

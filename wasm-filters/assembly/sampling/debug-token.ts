@@ -66,7 +66,8 @@ export function verifyDebugToken(
     return v;
   }
   const nowS = nowMs / 1000;
-  const expS = F64.parseFloat(exp);
+  let expS: f64 = 0; // ≤ 12 digits: exact in a double
+  for (let i = 0; i < exp.length; i++) expS = expS * 10 + <f64>(exp.charCodeAt(i) - 0x30);
   if (nowS >= expS) v.reason = 'expired';
   else if (expS - nowS > maxTtlS) v.reason = 'ttl_too_long';
   else {

@@ -7,6 +7,7 @@
 //                        cost cap on every head keep but debug
 //
 // final(): a head keep stays; a head drop is kept on error, else on latency (one cap token).
+import { asciiLower, asciiUpper } from './ascii';
 import { HeaderPairs } from '../abi/headers';
 import { JsonKind } from '../json/value';
 import { JsonReader } from '../json/reader';
@@ -251,7 +252,7 @@ export class Sampler {
     const dh = c.debugHeader;
     if (dh !== null) {
       const v = req.header(dh);
-      if (v !== null && v.length > 0 && v != '0' && v.toLowerCase() != 'false') return true;
+      if (v !== null && v.length > 0 && v != '0' && asciiLower(v) != 'false') return true;
     }
     if (c.debugUsers.length > 0) {
       const uh = c.debugUserHeader;
@@ -265,7 +266,7 @@ export class Sampler {
         if (value !== null && c.debugUsers.includes(value)) return true;
       }
     }
-    const method = req.method.toUpperCase();
+    const method = asciiUpper(req.method);
     for (let i = 0; i < c.debugOpMethods.length; i++) {
       const m = c.debugOpMethods[i];
       if ((m == '*' || m == method) && req.path.startsWith(c.debugOpPrefixes[i])) return true;
@@ -338,13 +339,13 @@ export class Sampler {
 }
 
 export function ruleMatches(m: RuleConfig, req: SamplingRequest): bool {
-  if (m.methods.length > 0 && !m.methods.includes(req.method.toUpperCase())) return false;
+  if (m.methods.length > 0 && !m.methods.includes(asciiUpper(req.method))) return false;
   const prefix = m.pathPrefix;
   if (prefix !== null && !req.path.startsWith(prefix)) return false;
   const re = m.pathRegex;
   if (re !== null && !re.test(req.path)) return false;
   const a = m.authority;
-  if (a !== null && req.authority.toLowerCase() != a) return false;
+  if (a !== null && asciiLower(req.authority) != a) return false;
   for (let i = 0; i < m.headerNames.length; i++) {
     const v = req.header(m.headerNames[i]);
     if (v === null || v != m.headerValues[i]) return false;
@@ -356,7 +357,7 @@ export function ruleMatches(m: RuleConfig, req: SamplingRequest): bool {
 export function jwtClaim(value: string | null, claim: string): string | null {
   if (value === null || value.length == 0) return null;
   let token = value;
-  if (token.length > 7 && token.substring(0, 6).toLowerCase() == 'bearer') {
+  if (token.length > 7 && asciiLower(token.substring(0, 6)) == 'bearer') {
     let i = 6;
     while (i < token.length && (token.charCodeAt(i) == 0x20 || token.charCodeAt(i) == 0x09)) i++;
     if (i > 6) token = token.substring(i);
@@ -371,7 +372,8 @@ export function jwtClaim(value: string | null, claim: string): string | null {
   const v = payload.get(claim);
   if (v === null) return null;
   if (v.kind == JsonKind.String) return v.str;
-  if (v.kind == JsonKind.Number)
-    return v.num == Math.floor(v.num) && Math.abs(v.num) < 1e21 ? (<i64>v.num).toString() : v.num.toString();
+  // Integer claims only (user ids); a fractional number would need a float formatter here.
+  if (v.kind == JsonKind.Number && v.num == Math.floor(v.num) && Math.abs(v.num) < 9007199254740992)
+    return (<i64>v.num).toString();
   return null;
 }
