@@ -16,6 +16,8 @@ import { type IngestCounters, newIngestCounters } from './ingest.ts';
 import { type CollectorOptions, normalizeOptions } from './options.ts';
 import { type SpanQueueCounters, SpanQueue } from './span-queue.ts';
 
+const CLOSE_GRACE_MS = 5000;
+
 export interface CollectorStats extends IngestCounters, SpanQueueCounters {
   queueDepth: number;
   queueCapacity: number;
@@ -41,7 +43,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const ownsStore = opts.store === undefined;
   const store = opts.store ?? (await openDuckDBStore({ dataDir: opts.dataDir }));
   const counters = newIngestCounters();
-  const http: HttpReceiverCounters = { requests: 0, responses: {} };
+  const http: HttpReceiverCounters = { requests: 0, inFlightBytes: 0, responses: {} };
   const grpc: GrpcReceiverCounters = { requests: 0, responses: {} };
   const retention = { runs: 0, deletedTraces: 0, deletedSpans: 0, errors: 0 };
   const queue = new SpanQueue(
@@ -61,8 +63,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     if (timer) clearInterval(timer);
     const hs = httpServer;
     if (hs) {
+      // requests in progress get a grace period to finish, then their connections are cut
       await new Promise<void>((resolve) => {
-        hs.close(() => resolve());
+        const force = setTimeout(() => hs.closeAllConnections(), CLOSE_GRACE_MS);
+        hs.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
         hs.closeIdleConnections();
       });
     }
@@ -127,7 +134,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       ...queue.counters,
       queueDepth: queue.depth,
       queueCapacity: queue.capacitySpans,
-      http: { requests: http.requests, responses: { ...http.responses } },
+      http: { requests: http.requests, inFlightBytes: http.inFlightBytes, responses: { ...http.responses } },
       grpc: { requests: grpc.requests, responses: { ...grpc.responses } },
       retention: { ...retention },
     }),

@@ -3,7 +3,8 @@
 //   2. Content-Type application/x-protobuf or application/json, else 415;
 //   3. Content-Encoding gzip, deflate or identity, else 415; the body is bounded before and after
 //      decompression (413 with the limit named);
-//   4. while the queue is full → 429 with Retry-After and a google.rpc.Status carrying RetryInfo;
+//   4. while the queue is full, or request bodies being read already hold maxInFlightBytes → 429
+//      with Retry-After and a google.rpc.Status carrying RetryInfo;
 //   5. malformed payload → 400 with the decoder's reason;
 //   6. otherwise 200 with ExportTraceServiceResponse in the request's encoding, partial_success
 //      set when some spans were rejected.
@@ -34,6 +35,8 @@ const DISCARD_ALLOWANCE = 16 * 1024 * 1024;
 
 export interface HttpReceiverCounters {
   requests: number;
+  /** Request body bytes being read right now. */
+  inFlightBytes: number;
   /** Responses by status code. */
   responses: Record<string, number>;
 }
@@ -55,19 +58,38 @@ function encodingOf(contentType: string | undefined): Encoding | null {
   return null;
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Where request bytes buffered right now across all connections are counted (≤ maxInFlightBytes). */
+interface InFlight {
+  inFlightBytes: number;
+}
+
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  inFlight: InFlight,
+  inFlightLimit: number,
+  retryAfterSeconds: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
     const tooLarge = () =>
       new HttpError(413, RpcCode.INVALID_ARGUMENT, `request body exceeds the ${limit}-byte limit (maxRequestBytes)`);
     const chunks: Buffer[] = [];
-    let size = 0;
+    let size = 0; // bytes seen
+    let held = 0; // bytes buffered and counted in inFlight
     let over = Number.isFinite(declared) && declared > limit;
+    let busy = false;
+    const releaseHeld = () => {
+      inFlight.inFlightBytes -= held;
+      held = 0;
+      chunks.length = 0;
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) over = true;
-      if (over) {
-        chunks.length = 0;
+      if (!over && !busy && inFlight.inFlightBytes + chunk.length > inFlightLimit) busy = true;
+      if (over || busy) {
+        releaseHeld();
         if (size > limit + DISCARD_ALLOWANCE) {
           reject(tooLarge());
           req.destroy();
@@ -75,9 +97,28 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
+      held += chunk.length;
+      inFlight.inFlightBytes += chunk.length;
     });
-    req.on('end', () => (over ? reject(tooLarge()) : resolve(Buffer.concat(chunks, size))));
-    req.on('error', reject);
+    req.on('end', () => {
+      const body = over || busy ? null : Buffer.concat(chunks, size);
+      releaseHeld();
+      if (over) reject(tooLarge());
+      else if (busy) {
+        reject(
+          new HttpError(
+            429,
+            RpcCode.RESOURCE_EXHAUSTED,
+            `collector is reading too many request bodies at once (maxInFlightBytes ${inFlightLimit}); retry after ${retryAfterSeconds}s`,
+          ),
+        );
+      } else resolve(body as Buffer);
+    });
+    req.on('error', (err) => {
+      releaseHeld();
+      reject(err);
+    });
+    req.on('close', releaseHeld);
   });
 }
 
@@ -156,7 +197,7 @@ export function createHttpReceiver(
         });
         return;
       }
-      const raw = await readBody(req, opts.maxRequestBytes);
+      const raw = await readBody(req, opts.maxRequestBytes, http, opts.maxInFlightBytes, opts.retryAfterSeconds);
       const body = await decompress(raw, req.headers['content-encoding'], opts.maxRequestBytes);
       const decoded = enc === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
       if (!decoded.ok) throw new HttpError(400, RpcCode.INVALID_ARGUMENT, decoded.error);
@@ -177,13 +218,14 @@ export function createHttpReceiver(
       if (!(err instanceof HttpError)) opts.onError(`OTLP/HTTP request failed: ${(err as Error).stack ?? String(err)}`);
       if (res.headersSent) return;
       if (e.status !== 413 && e.status !== 400 && req.readable) req.resume();
-      send(
-        res,
-        e.status,
-        enc ?? 'json',
-        encodeRpcStatus(e.code, e.message, enc ?? 'json'),
-        e.status === 405 ? { Allow: 'POST' } : {},
-      );
+      const retryMs = e.status === 429 ? opts.retryAfterSeconds * 1000 : undefined;
+      const headers: Record<string, string> =
+        e.status === 405
+          ? { Allow: 'POST' }
+          : e.status === 429
+            ? { 'Retry-After': String(opts.retryAfterSeconds) }
+            : {};
+      send(res, e.status, enc ?? 'json', encodeRpcStatus(e.code, e.message, enc ?? 'json', retryMs), headers);
     }
   };
 

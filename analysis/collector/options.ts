@@ -15,6 +15,8 @@ export interface CollectorOptions {
   host?: string;
   /** Largest request body, compressed and decompressed (default 4 MiB). */
   maxRequestBytes?: number;
+  /** Request bodies buffered at once across all OTLP/HTTP connections before new ones get 429 (default 64 MiB). */
+  maxInFlightBytes?: number;
   /** Spans held between receivers and the store before clients are told to retry (default 100,000). */
   queueCapacitySpans?: number;
   /** Most spans written to the store in one batch (default 20,000). */
@@ -35,6 +37,7 @@ export interface NormalizedOptions {
   grpcPort: number | false;
   host: string;
   maxRequestBytes: number;
+  maxInFlightBytes: number;
   queueCapacitySpans: number;
   maxBatchSpans: number;
   retryAfterSeconds: number;
@@ -102,6 +105,7 @@ export function normalizeOptions(o: CollectorOptions): NormalizedOptions {
     grpcPort,
     host: o.host ?? '127.0.0.1',
     maxRequestBytes: positiveInt('maxRequestBytes', o.maxRequestBytes, 4 * 1024 * 1024),
+    maxInFlightBytes: positiveInt('maxInFlightBytes', o.maxInFlightBytes, 64 * 1024 * 1024),
     queueCapacitySpans: positiveInt('queueCapacitySpans', o.queueCapacitySpans, 100_000),
     maxBatchSpans: positiveInt('maxBatchSpans', o.maxBatchSpans, 20_000),
     retryAfterSeconds: positiveInt('retryAfterSeconds', o.retryAfterSeconds, 1),

@@ -2,6 +2,7 @@
 // full, OTLP/HTTP answers 429 with Retry-After and OTLP/gRPC RESOURCE_EXHAUSTED with a RetryInfo
 // trailer; once the store catches up the same requests succeed, and the official exporter's own
 // retry (honouring Retry-After) delivers its spans — nothing accepted is lost.
+import { request } from 'node:http';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -95,4 +96,42 @@ test('the official OTLP/HTTP exporter retries after 429 and its spans arrive', a
   await c.flush();
   t.is((await c.store.getTrace(span.spanContext().traceId))[0]?.service, 'retrying');
   t.is(c.stats().http.responses['200'], 2, 'the filler request and the exporter retry');
+});
+
+test('request bodies being read are bounded: past maxInFlightBytes new requests get 429, then recover', async (t) => {
+  const c = await startTestCollector(t, { maxRequestBytes: 64 * 1024, maxInFlightBytes: 48 * 1024 });
+  const port = c.httpPort as number;
+  const slowBody = Buffer.from(protoRequest(validSpans(400, 1)));
+  t.true(slowBody.length > 24 * 1024 && slowBody.length < 40 * 1024, `slow body is ${slowBody.length} bytes`);
+  // a slow client: sends all but the last byte, then stalls — its bytes stay in flight
+  const slow = request({
+    host: '127.0.0.1',
+    port,
+    path: '/v1/traces',
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-protobuf', 'Content-Length': slowBody.length },
+  });
+  const slowStatus = new Promise<number>((resolve, reject) => {
+    slow.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    slow.on('error', reject);
+  });
+  slow.write(slowBody.subarray(0, slowBody.length - 1));
+  await waitFor('the slow body to be buffered', () => c.stats().http.inFlightBytes === slowBody.length - 1);
+
+  const big = protoRequest(validSpans(400, 2)); // fits maxRequestBytes, not the remaining in-flight budget
+  const refused = await post(port, big, PB);
+  t.is(refused.status, 429);
+  t.is(refused.headers.get('retry-after'), '1');
+  t.regex(decodeStatus(refused.body).message, /too many request bodies at once \(maxInFlightBytes 49152\)/);
+  t.is(decodeRpcStatus(refused.body).retryDelayMs, 1000, 'with RetryInfo');
+
+  slow.end(slowBody.subarray(slowBody.length - 1));
+  t.is(await slowStatus, 200, 'the slow request completes');
+  t.is(c.stats().http.inFlightBytes, 0, 'its bytes are released');
+  t.is((await post(port, big, PB)).status, 200, 'the refused request succeeds on retry');
+  await c.flush();
+  t.is((await c.store.getTrace(hexTrace(2))).length, 400);
 });
