@@ -14,6 +14,7 @@ const USAGE = `usage: meshtrace collector --data-dir DIR [options]
   --grpc-port N              OTLP/gRPC port (default 4317; 0 = any free port; "off" = none)
   --host ADDR                bind address (default 127.0.0.1)
   --max-request-bytes SIZE   largest request, e.g. 4MiB (default)
+  --max-in-flight-bytes SIZE request bodies buffered at once before 429 (default 64MiB)
   --queue-spans N            spans buffered before clients are told to retry (default 100000)
   --retention-max-age DUR    delete traces older than this, e.g. 7d, 12h, 30m
   --retention-max-bytes SIZE keep the stored span data under this, e.g. 10GiB`;
@@ -60,6 +61,7 @@ export function parseCollectorArgs(args: string[]): CollectorOptions {
       'grpc-port': { type: 'string' },
       host: { type: 'string' },
       'max-request-bytes': { type: 'string' },
+      'max-in-flight-bytes': { type: 'string' },
       'queue-spans': { type: 'string' },
       'retention-max-age': { type: 'string' },
       'retention-max-bytes': { type: 'string' },
@@ -74,6 +76,9 @@ export function parseCollectorArgs(args: string[]): CollectorOptions {
   if (values.host !== undefined) options.host = values.host;
   if (values['max-request-bytes'] !== undefined) {
     options.maxRequestBytes = parseSize('--max-request-bytes', values['max-request-bytes']);
+  }
+  if (values['max-in-flight-bytes'] !== undefined) {
+    options.maxInFlightBytes = parseSize('--max-in-flight-bytes', values['max-in-flight-bytes']);
   }
   if (values['queue-spans'] !== undefined) {
     const n = Number(values['queue-spans']);

@@ -104,12 +104,15 @@ test('flag parsers: sizes, durations, ports, retention', (t) => {
       '1GiB',
       '--queue-spans',
       '500',
+      '--max-in-flight-bytes',
+      '8MiB',
     ]),
     {
       dataDir: 'd',
       httpPort: false,
       grpcPort: 0,
       queueCapacitySpans: 500,
+      maxInFlightBytes: 8 * 1024 * 1024,
       retention: { maxAgeMs: 12 * 3_600_000, maxBytes: 1024 ** 3 },
     },
   );
