@@ -121,3 +121,31 @@ test('rules decide before the probability: always, never, and a 5xx still kept a
   t.is(host.metric('meshtrace.sampled.rule'), 1);
   t.is(host.metric('meshtrace.sampled.error'), 1);
 });
+
+test('final decision: grpc-status in trailers, a reset (no response) and a per-route latency threshold keep the span', async (t) => {
+  const clock = new FakeClock();
+  const host = await filter(
+    { probability: 0, latency: { threshold_ms: 10_000, routes: [{ route: 'checkout', threshold_ms: 50 }] } },
+    clock,
+  );
+  // The reason of the keep, read from the counters (exports beyond max_in_flight wait in the queue).
+  const reasons = () => Object.entries(host.metrics()).filter(([k]) => k.startsWith('meshtrace.sampled.'));
+  const stream = (opts: { route?: string; status: number; trailers?: Record<string, string>; ms: number }) => {
+    const before = new Map(reasons().map(([k, v]) => [k, v.value]));
+    const s = host.newHttpStream();
+    s.setProperty('response.code', opts.status);
+    if (opts.route) s.setProperty('route_name', opts.route);
+    s.callOnRequestHeaders(requestHeaders(), true);
+    if (opts.status > 0) s.callOnResponseHeaders({ ':status': String(opts.status) }, opts.trailers === undefined);
+    if (opts.trailers) s.callOnResponseTrailers(opts.trailers);
+    clock.advance(opts.ms);
+    s.complete();
+    const grew = reasons().filter(([k, v]) => v.value !== (before.get(k) ?? 0));
+    return grew[0]?.[0].slice('meshtrace.sampled.'.length);
+  };
+  t.is(stream({ status: 200, trailers: { 'grpc-status': '14' }, ms: 1 }), 'error', 'gRPC UNAVAILABLE');
+  t.is(stream({ status: 200, trailers: { 'grpc-status': '0' }, ms: 1 }), undefined, 'gRPC OK');
+  t.is(stream({ status: 0, ms: 1 }), 'error', 'no response');
+  t.is(stream({ route: 'checkout', status: 200, ms: 60 }), 'latency', 'over the route threshold');
+  t.is(stream({ route: 'search', status: 200, ms: 60 }), undefined, 'under the global threshold');
+});

@@ -15,6 +15,7 @@ import {
   getBufferBytes,
   getHeaderMapPairs,
   getHeaderMapValue,
+  getProperty,
   log,
   removeHeaderMapValue,
   replaceHeaderMapValue,
@@ -155,6 +156,11 @@ export class TraceStream extends HttpContext {
     req.authority = headerValue(headers, ':authority');
     req.headers = headers;
     req.service = config.serviceName;
+    if (config.sampling.needsRouteName()) {
+      // Envoy resolves the route before the filter chain runs; "" (unnamed) falls back to the path.
+      const route = getProperty(['route_name']);
+      if (route !== null) req.route = String.UTF8.decode(route);
+    }
     req.nowMs = <f64>this.startNs / 1e6;
     const inbound = new Inbound();
     if (result.valid) {

@@ -65,6 +65,13 @@ export class SamplingConfig {
   tokenSecrets: string[] = [];
   tokenMaxTtlS: f64 = 3600;
 
+  /** True when a decision uses the route name (per-route latency or a per-route cost cap). */
+  needsRouteName(): bool {
+    if (this.capPerSecond > 0 && !this.capPerService) return true;
+    for (let i = 0; i < this.latencyRoutes.length; i++) if (this.latencyRoutes[i].route !== null) return true;
+    return false;
+  }
+
   describe(): string {
     return (
       `sampling=p${fraction(this.probability)}/${this.trustInternal ? 'internal' : 'edge'}` +
