@@ -91,6 +91,7 @@ test('edge: a valid debug token trusts the request, forces a debug keep and is r
   t.is(r.span?.attributes['meshtrace.debug.subject'], 'ops-7');
   const bad = request(host, { 'x-meshtrace-debug-token': `${token.slice(0, -2)}AA` });
   t.false(bad.sampled);
+  t.false(bad.sent.has('x-meshtrace-debug-token'), 'a refused token is not forwarded either');
   t.is(host.metric('meshtrace.debug_token_rejected.bad_signature'), 1);
   clock.advance(61_000);
   t.false(request(host, { 'x-meshtrace-debug-token': token }).sampled, 'the same token after its expiry');

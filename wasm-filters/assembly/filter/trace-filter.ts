@@ -172,10 +172,10 @@ export class TraceStream extends HttpContext {
     }
     const trust = sampler.assessTrust(result.valid, inbound, req);
     if (trust.tokenRejected.length > 0) m.incNamed('meshtrace.debug_token_rejected.' + trust.tokenRejected);
-    if (trust.tokenSubject !== null) {
-      const th = config.sampling.tokenHeader;
-      // The token is a credential: never forwarded, never recorded.
-      if (th !== null) removeHeaderMapValue(HeaderMapType.RequestHeaders, th);
+    const tokenHeader = config.sampling.tokenHeader;
+    // A token (valid or not) is a credential: never forwarded, never recorded.
+    if (tokenHeader !== null && req.header(tokenHeader) !== null) {
+      removeHeaderMapValue(HeaderMapType.RequestHeaders, tokenHeader);
     }
     let honoured = trust.honoured;
     if (honoured === null && trust.trusted && !result.valid && result.orphanSampled != Sampled.Unset) {
