@@ -8,7 +8,8 @@
 //   lb:       client ──▶ [lb :load_balancer.port, retries] ──▶ upstreams[0..n]
 //             the listener's filter makes the LB's server span; the cluster's upstream filter
 //             runs per attempt, so attempt k gets its own span (and traceparent parent id).
-import { type Direction, filterConfig } from '../filter-config.ts';
+import { bootstrapCollectorRoute, COLLECTOR_CLUSTER, type Direction, filterConfig } from '../filter-config.ts';
+import { urlHostPort } from '../istio/resource.ts';
 import { type MeshtraceConfig, type ServiceConfig, splitHostPort } from '../types.ts';
 import {
   accessLog,
@@ -38,7 +39,9 @@ export type EnvoyBootstrap = Record<string, unknown>;
 
 function tracingFilters(cfg: MeshtraceConfig, service: string, direction: Direction, opts: BootstrapOptions) {
   return [
-    ...(opts.wasmFile ? [wasmFilter(opts.wasmFile, filterConfig(cfg, service, direction))] : []),
+    ...(opts.wasmFile
+      ? [wasmFilter(opts.wasmFile, filterConfig(cfg, service, direction, bootstrapCollectorRoute(cfg)))]
+      : []),
     traceIdsToMetadataFilter(),
   ];
 }
@@ -63,8 +66,39 @@ function catchAllRoute(clusterName: string, extra: Record<string, unknown> = {})
   };
 }
 
-function bootstrap(node: string, listeners: unknown[], clusters: unknown[]): EnvoyBootstrap {
-  return { node: { id: node, cluster: node }, static_resources: { listeners, clusters } };
+/**
+ * The cluster the filter's span export (http_call) goes to — only when the filter is loaded
+ * and exports (an otlp_http collector). Short connect timeout: a dead collector costs spans
+ * (counted collector_error), never requests.
+ */
+function collectorClusters(cfg: MeshtraceConfig, opts: BootstrapOptions): unknown[] {
+  if (!opts.wasmFile || !bootstrapCollectorRoute(cfg) || !cfg.collector) return [];
+  const { host, port, tls } = urlHostPort(cfg.collector.endpoint);
+  const transport = tls
+    ? {
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+            sni: host,
+          },
+        },
+      }
+    : {};
+  return [cluster(COLLECTOR_CLUSTER, [{ host, port }], transport)];
+}
+
+function bootstrap(
+  cfg: MeshtraceConfig,
+  opts: BootstrapOptions,
+  node: string,
+  listeners: unknown[],
+  clusters: unknown[],
+): EnvoyBootstrap {
+  return {
+    node: { id: node, cluster: node },
+    static_resources: { listeners, clusters: [...clusters, ...collectorClusters(cfg, opts)] },
+  };
 }
 
 export function sidecarBootstrap(
@@ -125,7 +159,7 @@ export function sidecarBootstrap(
       );
     }
   }
-  return bootstrap(`sidecar-${svc.name}`, listeners, clusters);
+  return bootstrap(cfg, opts, `sidecar-${svc.name}`, listeners, clusters);
 }
 
 export function gatewayBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptions = {}): EnvoyBootstrap {
@@ -160,7 +194,7 @@ export function gatewayBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptions = 
       }),
     ]),
   ];
-  return bootstrap('gateway', listeners, clusters);
+  return bootstrap(cfg, opts, 'gateway', listeners, clusters);
 }
 
 export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptions = {}): EnvoyBootstrap {
@@ -186,7 +220,11 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
   const perAttempt = opts.wasmFile
     ? upstreamFilters([
         restoreContextFilter(),
-        wasmFilter(opts.wasmFile, filterConfig(cfg, lb.name, 'outbound'), 'meshtrace-attempt'),
+        wasmFilter(
+          opts.wasmFile,
+          filterConfig(cfg, lb.name, 'outbound', bootstrapCollectorRoute(cfg)),
+          'meshtrace-attempt',
+        ),
       ])
     : {};
   const upstreamCluster = cluster(
@@ -212,7 +250,7 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
       }),
     ]),
   ];
-  return bootstrap(`lb-${lb.name}`, listeners, [upstreamCluster]);
+  return bootstrap(cfg, opts, `lb-${lb.name}`, listeners, [upstreamCluster]);
 }
 
 /** All bootstraps a meshtrace.yaml describes, keyed by a file-name-safe name. */

@@ -1,7 +1,7 @@
 // Istio WasmPlugin resources (extensions.istio.io/v1alpha1) that load the meshtrace filter.
 // Two per service — SERVER (inbound listener, server spans) and CLIENT (outbound, client
 // spans) — because the filter's `direction` differs and one pluginConfig serves one direction.
-import { type Direction, filterConfig } from '../filter-config.ts';
+import { type Direction, filterConfig, istioCollectorRoute } from '../filter-config.ts';
 import type { MeshtraceConfig } from '../types.ts';
 import { type K8sResource, managedLabels } from './resource.ts';
 
@@ -38,7 +38,8 @@ function wasmPlugin(
       failStrategy: cfg.wasm.fail_strategy,
       type: 'HTTP',
       match: [{ mode: MODE[direction] }],
-      pluginConfig: filterConfig(cfg, target.service, direction),
+      // Export goes through the collector's ServiceEntry cluster (istio/collector.ts).
+      pluginConfig: filterConfig(cfg, target.service, direction, istioCollectorRoute(cfg)),
     },
   };
 }

@@ -277,8 +277,9 @@ export async function up(opts: UpOptions = {}): Promise<number> {
         statuses.set(0, (statuses.get(0) ?? 0) + 1);
       }
     }
-    // Let access logs flush and ext_proc export its spans.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Let access logs flush (500 ms), ext_proc export its spans and every filter send its
+    // partial batch on its next tick (export.flush_interval_ms, 1 s).
+    await new Promise((r) => setTimeout(r, 2500));
     const api = `http://127.0.0.1:${ports.api}/api`;
     const getData = async <T>(path: string): Promise<T> => {
       const res = await fetch(`${api}${path}`, { signal: AbortSignal.timeout(10000) });
@@ -323,14 +324,15 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     log(
       `collector: ${status.store.spans} spans in ${status.store.traces} traces from ${services.join(', ') || 'no service'}`,
     );
-    // Logs ↔ traces: every trace the collector holds should appear in the gateway access log
-    // (the filter's context is what ext_proc continues and what the log line records).
-    const stored = await getData<JaegerTrace[]>('/traces?limit=100');
+    // Logs ↔ traces: every trace that passed the edge should appear in the gateway access log
+    // (the filter's context is what ext_proc continues and what the log line records). Traces
+    // the sidecars start past a service (which forwards no headers) never passed the edge.
+    const stored = await getData<JaegerTrace[]>('/traces?service=meshtrace-edge&limit=100');
     const gatewayLines = readAccessLog(join(logs, 'gateway-access.log'));
     const logged = new Set(gatewayLines.map((l) => l.trace_id));
     const matched = stored.filter((t) => logged.has(t.traceID)).length;
     log(
-      `logs ↔ traces: ${matched}/${stored.length} collector traces have a gateway access-log line with the same trace id`,
+      `logs ↔ traces: ${matched}/${stored.length} collector traces through the edge have a gateway access-log line with the same trace id`,
     );
     // Span level: the edge span ext_proc exports is a child of the filter's span, whose id the
     // gateway access log records — so a log line points at the exact span (first 20 traces,
@@ -348,8 +350,8 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     );
     log('note: the sample services forward no trace headers, so each hop past a service starts a');
     log("      new trace; connecting them into one trace is the zero-code linking issue's job.");
-    log('      Spans reach the collector from ext_proc at the edge; the Wasm filter propagates');
-    log('      context at every hop and will add its own spans when its span export lands.');
+    log('      Spans reach the collector from ext_proc at the edge and from the Wasm filter in');
+    log('      the gateway and every sidecar (service names as each proxy reports them).');
     log('');
     log('where to look:');
     for (const [k, v] of Object.entries(state.urls)) log(`  ${k.padEnd(20)} ${v}`);

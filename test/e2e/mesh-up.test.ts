@@ -93,7 +93,10 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
     return ((await r.json()) as { data: T }).data;
   };
   const services = await jaeger<string[]>('/services');
-  t.true(services.includes('meshtrace-edge'), services.join(','));
+  // ext_proc's edge span, and the filter's own spans from the gateway and each sidecar
+  // (exported over OTLP/HTTP through each Envoy's meshtrace_collector cluster).
+  for (const name of ['meshtrace-edge', 'gateway', 'storefront', 'inventory', 'pricing'])
+    t.true(services.includes(name), `${name} in /api/services: ${services.join(',')}`);
   const status = await jaeger<{ store: { spans: number } }>('/meshtrace/status');
   t.true(status.store.spans >= 4, `spans in the collector: ${status.store.spans}`);
   for (const service of services) {
@@ -120,7 +123,7 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.regex(html, /<script[^>]+src="\/?ui\/app\.js"/, 'the index page loads the UI bundle');
   const js = await fetch(new URL('/ui/app.js', state.urls.ui as string));
   t.is(js.status, 200, 'the UI bundle is served');
-  const m = /logs ↔ traces: (\d+)\/(\d+) collector traces/.exec(output);
+  const m = /logs ↔ traces: (\d+)\/(\d+) collector traces through the edge/.exec(output);
   t.truthy(m, output);
   t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
   t.is(m?.[1], m?.[2], 'every stored trace is findable from the gateway access log');

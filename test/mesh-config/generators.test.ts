@@ -109,6 +109,94 @@ test('filter config holds only the keys the filter reads, and copies its inputs'
   t.deepEqual(cfg.propagation.inbound, ['w3c', 'b3', 'b3multi'], 'the config is untouched');
 });
 
+interface ExportOf {
+  export?: Record<string, unknown>;
+}
+
+/** The filter configurations (Wasm `configuration.value` strings) anywhere in a bootstrap. */
+function filterConfigs(node: unknown): ExportOf[] {
+  if (Array.isArray(node)) return node.flatMap(filterConfigs);
+  if (node === null || typeof node !== 'object') return [];
+  const value = (node as { configuration?: { value?: unknown } }).configuration?.value;
+  if (typeof value === 'string') return [JSON.parse(value) as ExportOf];
+  return Object.values(node).flatMap(filterConfigs);
+}
+
+function sidecarParts(cfg: MeshtraceConfig) {
+  const b = sidecarBootstrap(cfg, 'web', { wasmFile: '/x.wasm' }) as {
+    static_resources: { clusters: Record<string, unknown>[]; listeners: unknown[] };
+  };
+  const filter = filterConfigs(b.static_resources.listeners)[0];
+  return { clusters: b.static_resources.clusters, filter };
+}
+
+test('export: an otlp_http collector becomes the filter export section and a collector cluster', (t) => {
+  const cfg = config({ collector: { endpoint: 'http://otel.example:4318', max_queue: 10, timeout_ms: 300 } });
+  const { clusters, filter } = sidecarParts(cfg);
+  t.deepEqual(filter?.export, {
+    cluster: 'meshtrace_collector',
+    authority: 'otel.example:4318',
+    path: '/v1/traces',
+    encoding: 'protobuf',
+    queue_size: 64, // raised to one batch: the filter refuses queue_size < batch_size
+    timeout_ms: 300,
+  });
+  const collector = clusters.find((c) => c.name === 'meshtrace_collector');
+  t.like(collector, { type: 'STRICT_DNS' });
+  t.false('transport_socket' in (collector ?? {}), 'plain http: no TLS');
+});
+
+test('export: an https endpoint keeps its path and gets TLS with SNI', (t) => {
+  const cfg = config({ collector: { endpoint: 'https://otel.example/otlp/v1/traces' } });
+  const { clusters, filter } = sidecarParts(cfg);
+  t.like(filter?.export, { authority: 'otel.example:443', path: '/otlp/v1/traces' });
+  t.like(
+    clusters.find((c) => c.name === 'meshtrace_collector'),
+    {
+      transport_socket: { typed_config: { sni: 'otel.example' } },
+    },
+  );
+});
+
+test('export: none without a collector, none for otlp_grpc (the filter speaks OTLP/HTTP), none without the filter', (t) => {
+  for (const [name, cfg] of [
+    ['no collector', config()],
+    ['otlp_grpc', config({ collector: { endpoint: 'http://otel.example:4317', protocol: 'otlp_grpc' } })],
+  ] as const) {
+    const { clusters, filter } = sidecarParts(cfg);
+    t.is(filter?.export, undefined, name);
+    t.false(
+      clusters.some((c) => c.name === 'meshtrace_collector'),
+      name,
+    );
+  }
+  const noWasm = sidecarBootstrap(config({ collector: { endpoint: 'http://otel.example:4318' } }), 'web') as {
+    static_resources: { clusters: { name: string }[] };
+  };
+  t.false(
+    noWasm.static_resources.clusters.some((c) => c.name === 'meshtrace_collector'),
+    'no filter, no cluster',
+  );
+});
+
+test('export: Istio pluginConfig targets the ServiceEntry cluster outbound|<port>||<host>', (t) => {
+  const [dns] = wasmPlugins(config({ collector: { endpoint: 'http://otel.obs.svc.cluster.local:4318' } }));
+  t.like((dns?.spec?.pluginConfig as ExportOf | undefined)?.export, {
+    cluster: 'outbound|4318||otel.obs.svc.cluster.local',
+    authority: 'otel.obs.svc.cluster.local:4318',
+  });
+  const cfg = config({ collector: { endpoint: 'http://10.0.0.7:4318' } });
+  const [ip] = wasmPlugins(cfg);
+  const [entry] = collectorResources(cfg);
+  const host = (entry?.spec?.hosts as string[] | undefined)?.[0];
+  t.is(host, 'collector.meshtrace.local');
+  t.like(
+    (ip?.spec?.pluginConfig as ExportOf | undefined)?.export,
+    { cluster: `outbound|4318||${host}` },
+    'the host the ServiceEntry registers',
+  );
+});
+
 test('sidecar: a TCP dependency is a tcp_proxy listener, an HTTP one an HCM with the filter outbound', (t) => {
   const b = sidecarBootstrap(config(), 'web', { wasmFile: '/x.wasm' }) as {
     static_resources: { listeners: { name: string; filter_chains: { filters: { name: string }[] }[] }[] };
