@@ -3,8 +3,12 @@
 // One trace must show both attempts — same trace id on each upstream request, a distinct span
 // id per attempt (the per-attempt upstream filter), both attempts children of the proxy's span,
 // attempt numbers 1 and 2, and the access logs (one line per attempt plus the downstream line)
-// carrying trace id and span id. Until the filter exports spans, the upstreams and the access
-// log are where the spans are observed.
+// carrying trace id and span id. With a `collector` in meshtrace.yaml the filter also exports
+// its spans (OTLP/HTTP through the bootstrap's meshtrace_collector cluster) to a real OTLP
+// receiver: the proxy's server span, in the client's trace, with http.request.resend_count 1.
+// The per-attempt (upstream) filter instances export no span of their own with this filter
+// build (stats: requests counts the attempts, sampled.* only the downstream streams), so the
+// attempts are still observed at the upstreams and in the access log.
 // Fails (never skips) when Envoy or the built filter is missing.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +16,9 @@ import test, { type ExecutionContext } from 'ava';
 import { loadBalancerBootstrap, parseConfig } from '../../mesh-config/index.ts';
 import { startEnvoy } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
+import { startOtlpReceiver } from './export-receiver.ts';
 
 const WASM = resolve('wasm-filters/build/meshtrace-filter.wasm');
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
@@ -49,8 +55,10 @@ async function retriedRequest(t: ExecutionContext, opts: { reset: boolean }) {
   const failing = await startUpstream(t, () => ({ status: 503, body: 'down' }));
   const healthy = await startUpstream(t, () => ({ status: 200, body: 'ok' }));
   const port = await freePort();
+  const receiver = await startOtlpReceiver(t);
   const cfg = parseConfig({
     version: 1,
+    collector: { endpoint: `http://127.0.0.1:${receiver.port}`, protocol: 'otlp_http' },
     load_balancer: {
       port,
       // Listed first and round-robin: request 1 or 2 starts on the failing host.
@@ -109,11 +117,11 @@ async function retriedRequest(t: ExecutionContext, opts: { reset: boolean }) {
   t.truthy(retried, 'the retry reached the healthy host with the same path');
   t.is(first.headers['x-envoy-attempt-count'], '1');
   t.is(retried?.headers['x-envoy-attempt-count'], '2');
-  return { envoy, failing, healthy, first, retried };
+  return { envoy, failing, healthy, first, retried, receiver };
 }
 
 test('a retried request shows both attempts in one trace', async (t) => {
-  const { envoy, failing, healthy, first, retried } = await retriedRequest(t, { reset: true });
+  const { envoy, failing, healthy, first, retried, receiver } = await retriedRequest(t, { reset: true });
   const a1 = TRACEPARENT.exec(String(first.headers.traceparent));
   const a2 = TRACEPARENT.exec(String(retried?.headers.traceparent));
   t.truthy(a1, `attempt 1 traceparent: ${first.headers.traceparent}`);
@@ -149,6 +157,37 @@ test('a retried request shows both attempts in one trace', async (t) => {
   const lbSpan = `00-${clientTrace}-${downstream[0]?.span_id}-01`;
   t.is(first.headers['x-parent-seen'], lbSpan, 'attempt 1 continues the proxy span');
   t.is(retried?.headers['x-parent-seen'], lbSpan, 'attempt 2 continues the proxy span, not attempt 1');
+});
+
+test('with a collector, the retried request arrives as the proxy span in the client trace, with its retry count', async (t) => {
+  const { retried, receiver } = await retriedRequest(t, { reset: true });
+  // Both attempts continued this span (x-parent-seen, first test), so it is the proxy's span
+  // for the retried request.
+  const lbSpanId = TRACEPARENT.exec(String(retried?.headers['x-parent-seen']))?.[2];
+  t.truthy(lbSpanId, `proxy span from the attempt's parent: ${retried?.headers['x-parent-seen']}`);
+  // The filter's tick (export.flush_interval_ms, 1 s) sends the partial batch.
+  const span = await waitFor(
+    'the proxy span of the retried request at the OTLP receiver',
+    () => receiver.spans.find((s) => s.spanId === lbSpanId),
+    10000,
+  );
+  t.deepEqual(receiver.errors, [], 'every export request decodes as OTLP');
+  t.true(
+    receiver.requests.every((r) => r.path === '/v1/traces'),
+    'bare endpoint → /v1/traces',
+  );
+  t.is(span.traceId, clientTrace, "the proxy span is in the client's trace");
+  t.is(span.parentSpanId, clientParent, "a child of the client's span");
+  t.is(span.kind, 2, 'SERVER (OTLP SpanKind 2)');
+  t.is(span.service, 'backend', "service.name is the load balancer's name");
+  t.is(span.attributes['http.request.resend_count'], 1, JSON.stringify(span.attributes));
+  t.is(span.attributes['http.response.status_code'], 200, 'the retry answered');
+  // Every downstream request (and only those) became a span: the per-attempt (upstream)
+  // filter instances do not export their own spans with this filter build.
+  t.true(
+    receiver.spans.every((s) => s.kind === 2 && s.traceId === clientTrace),
+    JSON.stringify(receiver.spans.map((s) => [s.kind, s.traceId])),
+  );
 });
 
 test('without the per-attempt reset, attempt 2 would continue attempt 1 (why the reset exists)', async (t) => {
