@@ -41,12 +41,23 @@ function configurations(collectorPort: number): BenchConfig[] {
     },
     { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
     {
-      // Every request sampled (the inbound context says sampled), every span exported.
+      // The sampler runs every request through the trust boundary, a rule, the consistent
+      // probability decision (rate 1, so every span is kept and exported — the worst case for
+      // export) and the latency/error bias at the end of the stream.
       name: 'filter + sampling + export',
       httpFilters: [
         wasmHttpFilter(
           FILTER_WASM,
-          { service_name: 'bench-filter', export: { cluster: 'collector' } },
+          {
+            service_name: 'bench-filter',
+            export: { cluster: 'collector' },
+            sampling: {
+              probability: 1,
+              trust: { boundary: 'internal' },
+              rules: [{ match: { path_prefix: '/never-matches' }, action: 'never' }],
+              latency: { threshold_ms: 1000 },
+            },
+          },
           { vmId: 'meshtrace-export' },
         ),
       ],

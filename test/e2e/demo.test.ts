@@ -1,4 +1,4 @@
-// `npm start` end to end: the demo command runs as a child process, starts real Envoy with the
+// `npm run demo` (the single-Envoy demo) end to end: the demo command runs as a child process, starts real Envoy with the
 // built filter in front of a sample service, prints what each request carried, and leaves no
 // Envoy behind — on a normal exit and on Ctrl-C. Fails (never skips) without Envoy or the .wasm.
 import test from 'ava';
@@ -38,7 +38,7 @@ function section(output: string, n: number): string {
 const TRACEPARENT = /traceparent: 00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})/;
 const TRACERESPONSE = /traceresponse: 00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})/;
 
-test('npm start: five requests come out traced, and Envoy is gone afterwards', async (t) => {
+test('demo: five requests come out traced, and Envoy is gone afterwards', async (t) => {
   const demo = runDemo(t);
   const code = await demo.exited;
   const out = demo.output();
