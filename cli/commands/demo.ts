@@ -1,4 +1,4 @@
-// `meshtrace demo` (what `npm start` runs): a sample HTTP service on 127.0.0.1, the real Envoy
+// `meshtrace demo` (`npm run demo`; `npm start` runs the whole local mesh, `meshtrace up`): a sample HTTP service on 127.0.0.1, the real Envoy
 // with the built meshtrace filter in front of it, and a few requests — no context, W3C, B3 and
 // Jaeger — showing what the service received and what the client got back. Everything it starts
 // is stopped on exit and on Ctrl-C. A later `meshtrace up` replaces this with a local mesh.
