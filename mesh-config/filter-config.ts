@@ -26,15 +26,18 @@ export interface FilterConfig {
   propagation: { inbound: string[]; outbound: string[] };
   traceresponse: boolean;
   export?: FilterExport;
+  /** core/sampling's section (the filter's reader is wasm-filters/assembly/sampling/config.ts). */
+  sampling?: Record<string, unknown>;
 }
+
+/** Where this proxy sits relative to the mesh's trust boundary (core/sampling `trust.boundary`). */
+export type Boundary = 'edge' | 'internal';
 
 /**
  * meshtrace.yaml sections the filter does not read yet (they reach ext_proc and Istio).
- * `sampling` is read by the filter, but a section there also makes every sidecar an edge
- * (core/sampling: trust.boundary defaults to edge), which the mesh's own `trust` section
- * must decide first — so it is held back here until the two are mapped onto each other.
+ * `trust` (per-peer CIDR policies) needs the peer address, which the filter does not read.
  */
-export const FILTER_PENDING_SECTIONS = ['sampling', 'trust', 'enrichment'] as const;
+export const FILTER_PENDING_SECTIONS = ['trust', 'enrichment'] as const;
 
 /** Envoy cluster name of the collector in the bootstraps meshtrace generates. */
 export const COLLECTOR_CLUSTER = 'meshtrace_collector';
@@ -83,18 +86,41 @@ function exportSection(cfg: MeshtraceConfig, route: CollectorRoute): FilterExpor
   };
 }
 
+/**
+ * meshtrace.yaml's sampling section for one proxy; none when the section is empty (the filter
+ * then honours the caller's sampled flag and keeps new traces). core/sampling makes a listener
+ * an edge unless told otherwise, which would distrust the gateway's decision at every sidecar,
+ * so `trust.boundary` is set from where the proxy sits — unless the section sets it itself.
+ */
+function samplingSection(cfg: MeshtraceConfig, boundary: Boundary): Record<string, unknown> | undefined {
+  if (Object.keys(cfg.sampling).length === 0) return undefined;
+  const copy = structuredClone(cfg.sampling) as Record<string, unknown>;
+  const trust = (copy.trust ?? {}) as Record<string, unknown>;
+  if (trust.boundary === undefined) copy.trust = { ...trust, boundary };
+  return copy;
+}
+
+export interface FilterConfigOptions {
+  /** Export spans there (an otlp_http collector); none = no export. */
+  collector?: CollectorRoute;
+  /** Default `trust.boundary` for the sampling section: `edge` only where outside traffic enters. */
+  boundary?: Boundary;
+}
+
 /** The filter's config for one service and direction (inputs are copied, never shared). */
 export function filterConfig(
   cfg: MeshtraceConfig,
   serviceName: string,
   direction: Direction,
-  collector?: CollectorRoute,
+  opts: FilterConfigOptions = {},
 ): FilterConfig {
+  const sampling = samplingSection(cfg, opts.boundary ?? 'internal');
   return {
     service_name: serviceName,
     direction,
     propagation: { inbound: [...cfg.propagation.inbound], outbound: [...cfg.propagation.outbound] },
     traceresponse: cfg.propagation.traceresponse,
-    ...(collector && { export: exportSection(cfg, collector) }),
+    ...(opts.collector && { export: exportSection(cfg, opts.collector) }),
+    ...(sampling && { sampling }),
   };
 }

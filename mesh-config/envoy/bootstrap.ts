@@ -8,7 +8,13 @@
 //   lb:       client ──▶ [lb :load_balancer.port, retries] ──▶ upstreams[0..n]
 //             the listener's filter makes the LB's server span; the cluster's upstream filter
 //             runs per attempt, so attempt k gets its own span (and traceparent parent id).
-import { bootstrapCollectorRoute, COLLECTOR_CLUSTER, type Direction, filterConfig } from '../filter-config.ts';
+import {
+  type Boundary,
+  bootstrapCollectorRoute,
+  COLLECTOR_CLUSTER,
+  type Direction,
+  filterConfig,
+} from '../filter-config.ts';
 import { urlHostPort } from '../istio/resource.ts';
 import { type MeshtraceConfig, type ServiceConfig, splitHostPort } from '../types.ts';
 import {
@@ -37,10 +43,17 @@ export interface BootstrapOptions {
 
 export type EnvoyBootstrap = Record<string, unknown>;
 
-function tracingFilters(cfg: MeshtraceConfig, service: string, direction: Direction, opts: BootstrapOptions) {
+function tracingFilters(
+  cfg: MeshtraceConfig,
+  service: string,
+  direction: Direction,
+  opts: BootstrapOptions,
+  boundary: Boundary = 'internal',
+) {
+  const collector = bootstrapCollectorRoute(cfg);
   return [
     ...(opts.wasmFile
-      ? [wasmFilter(opts.wasmFile, filterConfig(cfg, service, direction, bootstrapCollectorRoute(cfg)))]
+      ? [wasmFilter(opts.wasmFile, filterConfig(cfg, service, direction, { collector, boundary }))]
       : []),
     traceIdsToMetadataFilter(),
   ];
@@ -188,7 +201,7 @@ export function gatewayBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptions = 
         virtualHosts: [{ name: 'edge', domains: ['*'], routes }],
         // Order: meshtrace first (it starts or continues the trace at the edge), then
         // ext_proc sees the context the filter settled on.
-        httpFilters: [...tracingFilters(cfg, 'gateway', 'inbound', opts), ...extFilters, routerFilter()],
+        httpFilters: [...tracingFilters(cfg, 'gateway', 'inbound', opts, 'edge'), ...extFilters, routerFilter()],
         accessLogs: [accessLog(logPath(opts), 'gateway')],
         edge: true,
       }),
@@ -222,7 +235,7 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
         restoreContextFilter(),
         wasmFilter(
           opts.wasmFile,
-          filterConfig(cfg, lb.name, 'outbound', bootstrapCollectorRoute(cfg)),
+          filterConfig(cfg, lb.name, 'outbound', { collector: bootstrapCollectorRoute(cfg) }),
           'meshtrace-attempt',
         ),
       ])
@@ -245,7 +258,8 @@ export function loadBalancerBootstrap(cfg: MeshtraceConfig, opts: BootstrapOptio
             include_attempt_count_in_response: true,
           },
         ],
-        httpFilters: [...tracingFilters(cfg, lb.name, 'inbound', opts), routerFilter(attemptLog(log, 'lb'))],
+        // The load balancer's listener is a front door (clients outside the mesh call it).
+        httpFilters: [...tracingFilters(cfg, lb.name, 'inbound', opts, 'edge'), routerFilter(attemptLog(log, 'lb'))],
         accessLogs: [accessLog(log, 'lb')],
       }),
     ]),

@@ -38,8 +38,13 @@ function wasmPlugin(
       failStrategy: cfg.wasm.fail_strategy,
       type: 'HTTP',
       match: [{ mode: MODE[direction] }],
-      // Export goes through the collector's ServiceEntry cluster (istio/collector.ts).
-      pluginConfig: filterConfig(cfg, target.service, direction, istioCollectorRoute(cfg)),
+      // Export goes through the collector's ServiceEntry cluster (istio/collector.ts). Mesh
+      // workloads talk over mTLS to each other: their listeners are internal to the boundary
+      // (an ingress gateway that must distrust callers sets sampling.trust.boundary: edge).
+      pluginConfig: filterConfig(cfg, target.service, direction, {
+        collector: istioCollectorRoute(cfg),
+        boundary: 'internal',
+      }),
     },
   };
 }

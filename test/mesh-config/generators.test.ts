@@ -5,6 +5,8 @@ import test from 'ava';
 import {
   collectorResources,
   filterConfig,
+  gatewayBootstrap,
+  loadBalancerBootstrap,
   type MeshtraceConfig,
   parseConfig,
   sidecarBootstrap,
@@ -104,9 +106,37 @@ test('collector: an IP gets a registry host + STATIC endpoint, a cluster name ge
 test('filter config holds only the keys the filter reads, and copies its inputs', (t) => {
   const cfg = config({ sampling: { probability: 0.5 }, enrichment: { resource: { env: 'x' } } });
   const fc = filterConfig(cfg, 'web', 'outbound');
-  t.deepEqual(Object.keys(fc).sort(), ['direction', 'propagation', 'service_name', 'traceresponse']);
+  t.deepEqual(Object.keys(fc).sort(), ['direction', 'propagation', 'sampling', 'service_name', 'traceresponse']);
   fc.propagation.inbound.push('jaeger');
   t.deepEqual(cfg.propagation.inbound, ['w3c', 'b3', 'b3multi'], 'the config is untouched');
+  (fc.sampling as { probability: number }).probability = 1;
+  t.deepEqual(cfg.sampling, { probability: 0.5 }, 'the sampling section is copied');
+});
+
+test('sampling: passed on with trust.boundary by role (edge at the gateway and lb listener, internal elsewhere)', (t) => {
+  const cfg = config({
+    sampling: { probability: 0.25 },
+    gateway: { port: 8080, routes: [{ prefix: '/', service: 'web' }] },
+    load_balancer: { port: 8090, upstreams: ['127.0.0.1:7001'] },
+  });
+  const boundaries = (b: unknown) =>
+    filterConfigs(b).map((f) => (f as { sampling?: { trust?: { boundary?: string } } }).sampling?.trust?.boundary);
+  t.deepEqual(boundaries(sidecarBootstrap(cfg, 'web', { wasmFile: '/x.wasm' })), ['internal'], 'sidecar (db is TCP)');
+  t.deepEqual(boundaries(gatewayBootstrap(cfg, { wasmFile: '/x.wasm' })), ['edge']);
+  t.deepEqual(
+    boundaries(loadBalancerBootstrap(cfg, { wasmFile: '/x.wasm' })).sort(),
+    ['edge', 'internal'],
+    'listener edge, per-attempt internal',
+  );
+  for (const p of wasmPlugins(cfg))
+    t.like(p.spec?.pluginConfig, { sampling: { probability: 0.25, trust: { boundary: 'internal' } } }, p.metadata.name);
+  const own = config({ sampling: { trust: { boundary: 'edge', inbound_context: 'link' } } });
+  t.deepEqual(
+    filterConfig(own, 'web', 'inbound', { boundary: 'internal' }).sampling,
+    { trust: { boundary: 'edge', inbound_context: 'link' } },
+    "the section's own boundary wins",
+  );
+  t.false('sampling' in filterConfig(config(), 'web', 'inbound'), 'no section written, none passed on');
 });
 
 interface ExportOf {
