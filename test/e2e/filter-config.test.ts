@@ -1,39 +1,10 @@
 // Plugin configuration through real Envoy: a bad config is refused at on_configure, Envoy
 // refuses to start, and its log names the field; an empty config means every default.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test from 'ava';
-import { envoyPath } from '../../core/envoy-binary.ts';
 import { proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
-import { startProcess } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
-import { builtFilter, send, traceparent } from './filter-support.ts';
-
-/** Runs Envoy with the filter configured by `configuration`; resolves when it exits (or fails after 15 s). */
-async function envoyExit(t: import('ava').ExecutionContext, configuration: unknown) {
-  const listenPort = await freePort();
-  const adminPort = await freePort();
-  const bootstrap = {
-    ...proxyBootstrap({ listenPort, upstreamPorts: [1], httpFilters: [wasmHttpFilter(builtFilter(), configuration)] }),
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
-  };
-  const file = join(mkdtempSync(join(tmpdir(), 'meshtrace-envoy-')), 'bootstrap.json');
-  writeFileSync(file, JSON.stringify(bootstrap));
-  const proc = startProcess(t, envoyPath(), [
-    '-c',
-    file,
-    '--disable-hot-restart',
-    '--concurrency',
-    '1',
-    '--log-level',
-    'warn',
-  ]);
-  const timeout = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15000).unref());
-  const code = await Promise.race([proc.exited, timeout]);
-  return { code, logs: proc.output() };
-}
+import { builtFilter, envoyExit, send, traceparent } from './filter-support.ts';
 
 const refused: { name: string; config: unknown; expected: string }[] = [
   {

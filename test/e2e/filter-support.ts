@@ -1,16 +1,48 @@
 // Shared pieces of the filter e2e tests: the built filter's path (a missing file fails the
 // test with the build command named), a raw HTTP/1.1 client that can send duplicate headers,
 // and W3C traceparent parsing for assertions.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../core/envoy-binary.ts';
+import type { ExecutionContext } from 'ava';
+import { envoyPath, repoRoot } from '../../core/envoy-binary.ts';
+import { proxyBootstrap, wasmHttpFilter } from '../support/envoy.ts';
+import { freePort } from '../support/ports.ts';
+import { startProcess } from '../support/process.ts';
 
 export const FILTER_WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
 
 export function builtFilter(): string {
   if (!existsSync(FILTER_WASM)) throw new Error(`${FILTER_WASM} is missing: run \`npm run build:wasm\``);
   return FILTER_WASM;
+}
+
+/**
+ * Runs Envoy with the filter configured by `configuration` and resolves when Envoy exits, or
+ * with code 'running' after 15 s. Used to prove that a bad configuration is refused at load:
+ * startEnvoy() would wait for readiness instead, which a refused filter never reaches.
+ */
+export async function envoyExit(t: ExecutionContext, configuration: unknown) {
+  const listenPort = await freePort();
+  const adminPort = await freePort();
+  const bootstrap = {
+    ...proxyBootstrap({ listenPort, upstreamPorts: [1], httpFilters: [wasmHttpFilter(builtFilter(), configuration)] }),
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
+  };
+  const file = join(mkdtempSync(join(tmpdir(), 'meshtrace-envoy-')), 'bootstrap.json');
+  writeFileSync(file, JSON.stringify(bootstrap));
+  const proc = startProcess(t, envoyPath(), [
+    '-c',
+    file,
+    '--disable-hot-restart',
+    '--concurrency',
+    '1',
+    '--log-level',
+    'warn',
+  ]);
+  const timeout = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15000).unref());
+  return { code: await Promise.race([proc.exited, timeout]), logs: proc.output() };
 }
 
 export interface Reply {

@@ -4,18 +4,14 @@
 // kept at an edge only with a valid signed token; the cost cap holds over a burst; two chained
 // edges with the same rate keep the same traces (consistent probability from the trace id);
 // bad sampling config is refused at load with the field named in Envoy's log.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
-import { envoyPath } from '../../core/envoy-binary.ts';
 import { signDebugToken } from '../../core/sampling/index.ts';
 import { localCluster, proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
-import { startProcess, waitFor } from '../support/process.ts';
+import { waitFor } from '../support/process.ts';
 import { startUpstream } from '../support/upstream.ts';
 import { type OtlpReceiver, startOtlpReceiver } from './export-receiver.ts';
-import { builtFilter, send, traceparent } from './filter-support.ts';
+import { builtFilter, envoyExit, send, traceparent } from './filter-support.ts';
 
 /** The W3C sampled bit of a traceparent the upstream received (flags may also carry `random`). */
 const sampledBit = (v: unknown) => (Number.parseInt(traceparent(v).flags, 16) & 1) === 1;
@@ -220,29 +216,6 @@ test('consistent probability: two chained edges at the same rate keep the same t
   t.deepEqual([...b].sort(), [...a].sort(), 'the second edge (untrusting the first) kept exactly the same traces');
   for (const s of receiver.spans) t.true(s.traceState.startsWith('ot=th:8'), s.traceState);
 });
-
-/** Runs Envoy with the filter configured by `configuration`; resolves when it exits (or after 15 s). */
-async function envoyExit(t: ExecutionContext, configuration: unknown) {
-  const listenPort = await freePort();
-  const adminPort = await freePort();
-  const bootstrap = {
-    ...proxyBootstrap({ listenPort, upstreamPorts: [1], httpFilters: [wasmHttpFilter(builtFilter(), configuration)] }),
-    admin: { address: { socket_address: { address: '127.0.0.1', port_value: adminPort } } },
-  };
-  const file = join(mkdtempSync(join(tmpdir(), 'meshtrace-envoy-')), 'bootstrap.json');
-  writeFileSync(file, JSON.stringify(bootstrap));
-  const proc = startProcess(t, envoyPath(), [
-    '-c',
-    file,
-    '--disable-hot-restart',
-    '--concurrency',
-    '1',
-    '--log-level',
-    'warn',
-  ]);
-  const timeout = new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 15000).unref());
-  return { code: await Promise.race([proc.exited, timeout]), logs: proc.output() };
-}
 
 const refused: Array<{ name: string; config: unknown; expected: string }> = [
   {
