@@ -97,6 +97,9 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   // (exported over OTLP/HTTP through each Envoy's meshtrace_collector cluster).
   for (const name of ['meshtrace-edge', 'gateway', 'storefront', 'inventory', 'pricing'])
     t.true(services.includes(name), `${name} in /api/services: ${services.join(',')}`);
+  const summary = /collector: \d+ spans in \d+ traces from (.*)/.exec(output)?.[1] ?? '';
+  for (const name of ['storefront', 'inventory', 'pricing'])
+    t.true(summary.split(', ').includes(name), `the summary names the ${name} sidecar's spans: ${summary}`);
   const status = await jaeger<{ store: { spans: number } }>('/meshtrace/status');
   t.true(status.store.spans >= 4, `spans in the collector: ${status.store.spans}`);
   for (const service of services) {
