@@ -134,6 +134,10 @@ export class TraceStream extends HttpContext {
   /** The untrusted inbound context kept as a link (edge, inbound_context=link); "" = none. */
   private linkTraceId: string = '';
   private linkSpanId: string = '';
+  /** The span was decided (and maybe exported) — by on_log, or by on_done where no on_log comes. */
+  private finished: bool = false;
+  /** :status as this (outbound) filter saw it; Envoy's response.code is unset for a failed retry attempt. */
+  private upstreamStatus: i32 = 0;
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const config = (this.root as TraceRoot).config;
@@ -230,6 +234,12 @@ export class TraceStream extends HttpContext {
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const out = this.outgoing;
+    // Client side only (one header read): in a cluster's per-attempt filter chain, a failed
+    // attempt's 503 never reaches the stream's response.code, which describes the final answer.
+    if (out !== null && (this.root as TraceRoot).config.direction == 'outbound') {
+      const status = getHeaderMapValue(HeaderMapType.ResponseHeaders, ':status');
+      if (status !== null) this.upstreamStatus = <i32>parseInt(status as string, 10);
+    }
     if (out !== null && (this.root as TraceRoot).config.traceresponse) {
       // traceresponse has the traceparent shape; its span is the proxy's (the server side here).
       replaceHeaderMapValue(HeaderMapType.ResponseHeaders, 'traceresponse', formatTraceparent(out));
@@ -238,6 +248,8 @@ export class TraceStream extends HttpContext {
   }
 
   onLog(): void {
+    if (this.finished) return;
+    this.finished = true;
     const out = this.outgoing;
     if (out === null) return;
     const root = this.root as TraceRoot;
@@ -249,15 +261,21 @@ export class TraceStream extends HttpContext {
     record.kind = root.config.direction == 'outbound' ? SpanKind.Client : SpanKind.Server;
     record.startNs = this.startNs;
     record.endNs = nowNanos();
-    readResponseCode(record);
     const req = this.request;
     const head = this.head;
     if (req === null || head === null) return;
-    const decision = finalDecision(root.sampler, req, head, record, grpcStatus());
+    const exporter = root.exporter;
+    // The outcome matters only to a head drop (Sampler.final: a head keep stays) and to an
+    // exported span; otherwise reading it costs three host calls per request for nothing.
+    const needOutcome = !head.sampled;
+    if (needOutcome || exporter !== null) {
+      readResponseCode(record);
+      if (record.httpStatus == 0) record.httpStatus = this.upstreamStatus;
+    }
+    const decision = finalDecision(root.sampler, req, head, record, needOutcome ? grpcStatus() : -1);
     const m = sharedMetrics();
     if (decision.keep) m.incNamed('meshtrace.sampled.' + decision.reason);
     else if (decision.dropped.length > 0) m.incNamed('meshtrace.sampling_dropped.' + decision.dropped);
-    const exporter = root.exporter;
     if (!decision.keep || exporter === null) return;
     fillHttpAttributes(record);
     record.setString('meshtrace.sampling.reason', decision.reason);
@@ -270,5 +288,13 @@ export class TraceStream extends HttpContext {
     }
     if (decision.threshold.length > 0) record.setString('meshtrace.sampling.threshold', decision.threshold);
     exporter.record(record);
+  }
+
+  /**
+   * Envoy calls on_log before on_done for a downstream stream, but a filter in a cluster's
+   * upstream (per-attempt) chain gets no on_log at all: each retry attempt's span is decided here.
+   */
+  onDone(): void {
+    this.onLog();
   }
 }
