@@ -3,6 +3,7 @@
 // OpenTelemetry HTTP semantic conventions (semconv 1.26+ stable names); Envoy-specific facts
 // that semconv has no name for are under `envoy.*` / `meshtrace.*`.
 import { getProperty } from '../abi/hostcalls';
+import { addDynamicMetadata } from './dynamic-metadata';
 
 /** OTLP SpanKind wire values (trace.proto). */
 export enum SpanKind {
@@ -142,6 +143,8 @@ export function fillHttpAttributes(record: SpanRecord): void {
   const flags = propInt('response', 'flags', 0);
   if (flags != 0) record.setInt('envoy.response_flags', flags);
   setIfPresent(record, 'envoy.response_code_details', propString('response', 'code_details'));
+  // Enrichment from ext_proc (metadata mode) after the filter's own facts, which win on a clash.
+  addDynamicMetadata(record);
 
   const s = record.httpStatus;
   if (s == 0 || s >= 500 || (s >= 400 && record.kind == SpanKind.Client)) record.status = StatusCode.Error;

@@ -1,0 +1,103 @@
+// One span per hop with ext_proc beside the filter: real Envoy 1.40 runs the meshtrace wasm filter
+// (exporting OTLP/HTTP through Envoy's own http_call) and envoy.filters.http.ext_proc →
+// `meshtrace ext-proc` in `metadata` mode (child process). The service files the enrichment as
+// dynamic metadata (namespace meshtrace); the filter copies it onto its own span at on_log.
+// Both the filter and the service are pointed at the same real OTLP receiver, so "one span"
+// counts every source.
+import test from 'ava';
+import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { startOtlpReceiver } from '../ext-authz/support/otlp-receiver.ts';
+import { makeKeys, startServiceProcess, writeConfig } from '../ext-authz/support/service.ts';
+import { localCluster, proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
+import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/process.ts';
+import { startUpstream } from '../support/upstream.ts';
+import { builtFilter, traceparent } from './filter-support.ts';
+
+const INBOUND_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const INBOUND_SPAN = '00f067aa0ba902b7';
+const COOKIE_SECRET = 'cookiesecret-0d41e8';
+const QUERY_SECRET = 'querysecret-9a7c33';
+
+test('ext_proc metadata mode beside the exporting filter: one span per request, from the filter, carrying the verified user and the allow-listed header, no secret exported', async (t) => {
+  const keys = await makeKeys();
+  const otlp = await startOtlpReceiver(t);
+  const upstream = await startUpstream(t);
+  const config = writeConfig({
+    listen: { port: 0 },
+    mode: 'metadata',
+    serviceName: 'edge-ext-proc',
+    otlp: { endpoint: otlp.url, scheduledDelayMs: 50 },
+    enrich: {
+      headers: ['x-tenant'],
+      jwt: {
+        jwksFile: keys.jwksFile,
+        issuer: 'https://issuer.test',
+        claims: { sub: 'enduser.id', plan: 'meshtrace.plan' },
+      },
+    },
+  });
+  const svc = await startServiceProcess(t, 'ext-proc', config);
+  const listenPort = await freePort();
+  const envoy = await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [
+        wasmHttpFilter(builtFilter(), {
+          service_name: 'edge',
+          propagation: { inbound: ['w3c'], outbound: ['w3c'] },
+          export: { cluster: 'otlp', batch_size: 1 },
+        }),
+        extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' }),
+      ],
+      extraClusters: [grpcCluster('meshtrace_ext', svc.port), localCluster('otlp', [otlp.port])],
+    }),
+  );
+
+  const jwt = await keys.sign({ sub: 'erin', plan: 'gold' });
+  const users = ['erin', 'erin', 'erin'];
+  for (let i = 0; i < users.length; i++) {
+    const res = await fetch(`http://127.0.0.1:${listenPort}/hop/${i}?token=${QUERY_SECRET}`, {
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        cookie: `session=${COOKIE_SECRET}`,
+        'x-tenant': 'umbrella',
+        'x-not-listed': 'nope',
+        traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`,
+      },
+    });
+    t.is(res.status, 200, envoy.logs());
+  }
+  await waitFor('3 spans at the receiver', () => otlp.spans.length >= 3, 10000);
+  // Ten service export intervals (scheduledDelayMs 50): a second span per hop would be here.
+  await new Promise((r) => setTimeout(r, 500));
+  t.is(otlp.spans.length, 3, JSON.stringify(otlp.spans.map((s) => [s.resource['service.name'], s.name])));
+
+  const parents = upstream.received.map((r) => traceparent(r.headers.traceparent).spanId);
+  for (const span of otlp.spans) {
+    t.is(span.resource['service.name'], 'edge', 'the span is the filter’s');
+    t.is(span.traceId, INBOUND_TRACE);
+    t.is(span.parentSpanId, INBOUND_SPAN);
+    t.true(parents.includes(span.spanId), 'the upstream’s parent is the exported span');
+    const a = span.attributes;
+    t.is(a['enduser.id'], 'erin', JSON.stringify(a));
+    t.is(a['meshtrace.plan'], 'gold');
+    t.is(a['meshtrace.jwt.verified'], 'true');
+    t.is(a['http.request.header.x-tenant'], 'umbrella');
+    t.is(a['http.request.header.x-not-listed'], undefined);
+    t.is(a['url.query'], 'token=REDACTED');
+    // The filter's own facts are not duplicated by the metadata copy.
+    t.is(a['http.response.status_code'], 200);
+    t.true(String(a['url.path']).startsWith('/hop/'));
+  }
+  t.deepEqual(new Set(otlp.spans.map((s) => s.attributes['url.path'])), new Set(['/hop/0', '/hop/1', '/hop/2']));
+
+  const exported = Buffer.concat(otlp.raw).toString('latin1');
+  for (const secret of [jwt, jwt.split('.')[2] ?? jwt, COOKIE_SECRET, QUERY_SECRET, 'Bearer']) {
+    t.false(exported.includes(secret), `exported bytes contain ${secret.slice(0, 12)}…`);
+  }
+  const stats = await envoy.stats('meshtrace.export');
+  t.is(stats.get('wasmcustom.meshtrace.export.spans_exported'), 3, [...stats].join('\n'));
+});
