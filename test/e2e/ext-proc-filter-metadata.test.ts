@@ -101,3 +101,70 @@ test('ext_proc metadata mode beside the exporting filter: one span per request, 
   const stats = await envoy.stats('meshtrace.export');
   t.is(stats.get('wasmcustom.meshtrace.export.spans_exported'), 3, [...stats].join('\n'));
 });
+
+// Any filter may write the namespace, so the filter enforces its own bounds: here Envoy's
+// header_to_metadata filter copies request headers into `meshtrace` untouched.
+test('whatever writes the meshtrace namespace: token/cookie/authorization keys are never copied, values are cut at 512 chars, numbers become ints, the filter keeps its own attributes', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const upstream = await startUpstream(t);
+  const listenPort = await freePort();
+  const rule = (header: string, key: string, type = 'STRING') => ({
+    header,
+    on_header_present: { metadata_namespace: 'meshtrace', key, type },
+    remove: false,
+  });
+  const many = Array.from({ length: 40 }, (_, i) => rule('x-many', `meshtrace.many.${String(i).padStart(2, '0')}`));
+  await startEnvoy(
+    t,
+    proxyBootstrap({
+      listenPort,
+      upstreamPorts: [upstream.port],
+      httpFilters: [
+        {
+          name: 'envoy.filters.http.header_to_metadata',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
+            request_rules: [
+              rule('x-secret', 'session.token'),
+              rule('x-secret', 'http.request.header.cookie'),
+              rule('x-secret', 'Authorization'),
+              rule('x-long', 'meshtrace.long'),
+              rule('x-num', 'meshtrace.count', 'NUMBER'),
+              rule('x-method', 'http.request.method'),
+              ...many,
+            ],
+          },
+        },
+        wasmHttpFilter(builtFilter(), { service_name: 'edge', export: { cluster: 'otlp', batch_size: 1 } }),
+      ],
+      extraClusters: [localCluster('otlp', [receiver.port])],
+    }),
+  );
+  const SECRET = 'metadatasecret-5e21aa';
+  const res = await fetch(`http://127.0.0.1:${listenPort}/bounded`, {
+    headers: {
+      'x-secret': SECRET,
+      'x-long': 'L'.repeat(2000),
+      'x-num': '42',
+      'x-method': 'FORGED',
+      traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01`,
+    },
+  });
+  t.is(res.status, 200);
+  // Envoy hands the namespace over in map order, so the 40-entry case is a request of its own.
+  const many40 = await fetch(`http://127.0.0.1:${listenPort}/many`, {
+    headers: { 'x-many': 'v', traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-01` },
+  });
+  t.is(many40.status, 200);
+  await waitFor('2 spans', () => receiver.spans.length >= 2, 10000);
+  const a = receiver.spans.find((s) => s.attributes['url.path'] === '/bounded')?.attributes ?? {};
+  t.is(a['meshtrace.long'], 'L'.repeat(512), 'cut at 512');
+  t.is(a['meshtrace.count'], 42);
+  t.is(a['http.request.method'], 'GET', "the filter's own value wins over the namespace's");
+  t.false(Buffer.concat(receiver.raw).toString('latin1').includes(SECRET), 'no secret-named key copied');
+  const m = receiver.spans.find((s) => s.attributes['url.path'] === '/many')?.attributes ?? {};
+  const copied = Object.keys(m).filter((k) => k.startsWith('meshtrace.many.'));
+  t.true(copied.length > 0 && copied.length < 40, `entries bounded: ${copied.length}`);
+  t.true(Object.keys(m).length <= 32, `at most 32 attributes: ${Object.keys(m).length}`);
+  t.is(m['meshtrace.sampling.reason'], 'parent', 'the filter’s trailing attributes still fit');
+});
