@@ -14,6 +14,7 @@
 import { WasmResult } from '../abi/enums';
 import { encodeUtf8 } from '../abi/headers';
 import * as imp from '../abi/imports';
+import { asciiLower } from '../trace-context/chars';
 import { MAX_ATTRIBUTE_CHARS, MAX_ATTRIBUTES, SpanRecord } from './span-record';
 
 export const METADATA_NAMESPACE = 'meshtrace';
@@ -31,7 +32,8 @@ const OUT: usize = memory.data(8);
 
 // Never copied, whoever wrote them (defence in depth: the service already refuses them).
 function isSecretKey(key: string): bool {
-  const k = key.toLowerCase();
+  // ASCII folding: String#toLowerCase would link Unicode case tables (~9 KB) into the filter.
+  const k = asciiLower(key);
   return k.includes('authorization') || k.includes('cookie') || k.includes('token');
 }
 
