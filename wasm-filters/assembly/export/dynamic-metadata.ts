@@ -144,7 +144,7 @@ export function addDynamicMetadata(record: SpanRecord): i32 {
   return addMetadataPairs(record, changetype<usize>(buf), buf.byteLength);
 }
 
-/** Decodes a pairs block at [base, base+size) onto `record` (exported for a host-side probe). */
+/** Decodes a pairs block at [base, base+size) onto `record`; a malformed block adds nothing. */
 export function addMetadataPairs(record: SpanRecord, base: usize, size: i32): i32 {
   const start = pairsDataStart(base, size);
   if (start < 0) return 0;
