@@ -5,10 +5,10 @@
 // attempt numbers 1 and 2, and the access logs (one line per attempt plus the downstream line)
 // carrying trace id and span id. With a `collector` in meshtrace.yaml the filter also exports
 // its spans (OTLP/HTTP through the bootstrap's meshtrace_collector cluster) to a real OTLP
-// receiver: the proxy's server span, in the client's trace, with http.request.resend_count 1.
-// The per-attempt (upstream) filter instances export no span of their own with this filter
-// build (stats: requests counts the attempts, sampled.* only the downstream streams), so the
-// attempts are still observed at the upstreams and in the access log.
+// receiver: the proxy's server span, in the client's trace, with http.request.resend_count 1,
+// and one client span per upstream attempt beneath it.
+// Envoy runs no access-log phase (on_log) in a cluster's upstream filter chain; the filter
+// decides each attempt's span at on_done instead.
 // Fails (never skips) when Envoy or the built filter is missing.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -121,7 +121,7 @@ async function retriedRequest(t: ExecutionContext, opts: { reset: boolean }) {
 }
 
 test('a retried request shows both attempts in one trace', async (t) => {
-  const { envoy, failing, healthy, first, retried, receiver } = await retriedRequest(t, { reset: true });
+  const { envoy, failing, healthy, first, retried } = await retriedRequest(t, { reset: true });
   const a1 = TRACEPARENT.exec(String(first.headers.traceparent));
   const a2 = TRACEPARENT.exec(String(retried?.headers.traceparent));
   t.truthy(a1, `attempt 1 traceparent: ${first.headers.traceparent}`);
@@ -159,8 +159,8 @@ test('a retried request shows both attempts in one trace', async (t) => {
   t.is(retried?.headers['x-parent-seen'], lbSpan, 'attempt 2 continues the proxy span, not attempt 1');
 });
 
-test('with a collector, the retried request arrives as the proxy span in the client trace, with its retry count', async (t) => {
-  const { retried, receiver } = await retriedRequest(t, { reset: true });
+test('with a collector, the retried request arrives as the proxy span plus one client span per attempt, in the client trace', async (t) => {
+  const { first, retried, receiver } = await retriedRequest(t, { reset: true });
   // Both attempts continued this span (x-parent-seen, first test), so it is the proxy's span
   // for the retried request.
   const lbSpanId = TRACEPARENT.exec(String(retried?.headers['x-parent-seen']))?.[2];
@@ -182,12 +182,35 @@ test('with a collector, the retried request arrives as the proxy span in the cli
   t.is(span.service, 'backend', "service.name is the load balancer's name");
   t.is(span.attributes['http.request.resend_count'], 1, JSON.stringify(span.attributes));
   t.is(span.attributes['http.response.status_code'], 200, 'the retry answered');
-  // Every downstream request (and only those) became a span: the per-attempt (upstream)
-  // filter instances do not export their own spans with this filter build.
-  t.true(
-    receiver.spans.every((s) => s.kind === 2 && s.traceId === clientTrace),
-    JSON.stringify(receiver.spans.map((s) => [s.kind, s.traceId])),
+  // Each attempt is a CLIENT span of its own (the per-attempt upstream filter decides it at
+  // on_done — Envoy runs no access-log phase there), a child of the proxy span, with the span
+  // id that the attempt's upstream host received in its traceparent.
+  const attemptSpanIds = [first, retried].map((r) => TRACEPARENT.exec(String(r?.headers.traceparent))?.[2]);
+  const attempts = await waitFor(
+    'both attempt spans at the OTLP receiver',
+    () => {
+      const found = attemptSpanIds.map((id) => receiver.spans.find((s) => s.spanId === id));
+      return found.every((s) => s !== undefined) ? found : undefined;
+    },
+    10000,
   );
+  t.deepEqual(
+    attempts.map((s) => [s?.kind, s?.traceId, s?.parentSpanId]),
+    [
+      [3, clientTrace, lbSpanId],
+      [3, clientTrace, lbSpanId],
+    ],
+    'CLIENT spans (OTLP SpanKind 3) in the client trace, siblings under the proxy span',
+  );
+  t.deepEqual(
+    attempts.map((s) => [s?.attributes['http.response.status_code'], s?.status]),
+    [
+      [503, 2],
+      [200, 0],
+    ],
+    'attempt 1 failed with 503 (span status ERROR), attempt 2 answered (UNSET)',
+  );
+  t.is(receiver.spans.length, 3, JSON.stringify(receiver.spans.map((s) => [s.kind, s.spanId])));
 });
 
 test('without the per-attempt reset, attempt 2 would continue attempt 1 (why the reset exists)', async (t) => {

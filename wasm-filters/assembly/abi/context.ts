@@ -43,6 +43,12 @@ export class HttpContext {
   }
   /** The stream finished (completed or reset); the access-log phase follows. */
   onLog(): void {}
+  /**
+   * The stream's context is being destroyed. Unlike onLog this fires for every stream — also
+   * for filters in a cluster's upstream (per-attempt) filter chain, where Envoy 1.40 runs no
+   * access-log phase and so never calls on_log.
+   */
+  onDone(): void {}
   /** Last call before the context is forgotten. */
   onDelete(): void {}
 }

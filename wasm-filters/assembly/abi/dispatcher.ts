@@ -83,6 +83,7 @@ export function proxy_on_response_metadata(id: u32, elements: u32): u32 {
 
 export function proxy_on_done(id: u32): bool {
   if (roots.has(id)) return roots.get(id).onDone();
+  if (streams.has(id)) streams.get(id).onDone();
   return true;
 }
 
