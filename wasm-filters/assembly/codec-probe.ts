@@ -5,39 +5,22 @@
 import './abi/abort';
 import { HeaderPairs } from './abi/headers';
 import { JsonKind, JsonValue } from './json/value';
-import { JsonReader } from './json/reader';
 import { quote } from './json/writer';
+import { answer } from './probe-io';
 import { Sampled, TraceContext } from './trace-context/context';
 import { extract } from './trace-context/extract';
 import { defaultInboundFormats, formatFromName } from './trace-context/formats';
 import { inject } from './trace-context/inject';
 
-let lastOutput = new ArrayBuffer(0);
-
-export function alloc(size: usize): usize {
-  return heap.alloc(size);
-}
-
-export function output(): usize {
-  return changetype<usize>(lastOutput);
-}
+export { alloc, output } from './probe-io';
 
 export function run(op: i32, ptr: usize, len: usize): i32 {
-  const text = String.UTF8.decodeUnsafe(ptr, len);
-  heap.free(ptr);
-  const reader = new JsonReader(text);
-  const input = reader.parse();
-  let out: string;
-  if (input === null) out = `{"error":${quote(reader.error)}}`;
-  else if (op == 1) out = runExtract(input);
-  else if (op == 2) out = runInject(input);
-  else if (op == 3) out = runTranslate(input);
-  else out = `{"error":"unknown op"}`;
-  lastOutput = String.UTF8.encode(out);
-  const length = lastOutput.byteLength;
-  // `minimal` runtime: nothing collects automatically; the end of an export call is safe.
-  __collect();
-  return length;
+  return answer(op, ptr, len, (op: i32, input: JsonValue): string => {
+    if (op == 1) return runExtract(input);
+    if (op == 2) return runInject(input);
+    if (op == 3) return runTranslate(input);
+    return `{"error":"unknown op"}`;
+  });
 }
 
 function str(v: JsonValue | null): string {

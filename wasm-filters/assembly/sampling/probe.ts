@@ -5,39 +5,23 @@
 import '../abi/abort';
 import { HeaderPairs } from '../abi/headers';
 import { JsonKind, JsonValue } from '../json/value';
-import { JsonReader } from '../json/reader';
 import { quote } from '../json/writer';
+import { answer } from '../probe-io';
 import { readSamplingConfig } from './config';
 import { compileRegex } from './regex';
 import { Decision, DROPPED_BY, Inbound, KEPT_BY, Outcome, Sampler, SamplingRequest } from './sampler';
 import { hmacSha256, sha256 } from './sha256';
 
-let lastOutput = new ArrayBuffer(0);
-
-export function alloc(size: usize): usize {
-  return heap.alloc(size);
-}
-
-export function output(): usize {
-  return changetype<usize>(lastOutput);
-}
+export { alloc, output } from '../probe-io';
 
 export function run(op: i32, ptr: usize, len: usize): i32 {
-  const text = String.UTF8.decodeUnsafe(ptr, len);
-  heap.free(ptr);
-  const reader = new JsonReader(text);
-  const input = reader.parse();
-  let out: string;
-  if (input === null) out = `{"error":${quote(reader.error)}}`;
-  else if (op == 1) out = decide(input);
-  else if (op == 2) out = hash(input);
-  else if (op == 3) out = regex(input);
-  else if (op == 4) out = `{"error":${quote(readSamplingConfig(input.get('config'), 'sampling').error)}}`;
-  else out = `{"error":"unknown op"}`;
-  lastOutput = String.UTF8.encode(out);
-  const length = lastOutput.byteLength;
-  __collect();
-  return length;
+  return answer(op, ptr, len, (op: i32, input: JsonValue): string => {
+    if (op == 1) return decide(input);
+    if (op == 2) return hash(input);
+    if (op == 3) return regex(input);
+    if (op == 4) return `{"error":${quote(readSamplingConfig(input.get('config'), 'sampling').error)}}`;
+    return `{"error":"unknown op"}`;
+  });
 }
 
 function str(v: JsonValue | null): string {
