@@ -25,43 +25,13 @@ import { extProcFilter, grpcCluster } from '../ext-authz/envoy-config.ts';
 import { type Bootstrap, localCluster, startEnvoy } from '../test/support/envoy.ts';
 import { freePort } from '../test/support/ports.ts';
 import { type OwnedProcess, startProcess, type Teardown, waitFor } from '../test/support/process.ts';
+import { hcmListener } from './lib/envoy-ab.ts';
 import { runLoad } from './lib/load.ts';
 import { cpuSeconds } from './lib/proc-cpu.ts';
 import { percentile, table } from './lib/stats.ts';
 
 const TARGET_ADDED_P99_MS = 1;
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-
-function listener(name: string, port: number, route: Record<string, unknown>, httpFilters: unknown[] = []) {
-  return {
-    name,
-    address: { socket_address: { address: '127.0.0.1', port_value: port } },
-    filter_chains: [
-      {
-        filters: [
-          {
-            name: 'envoy.filters.network.http_connection_manager',
-            typed_config: {
-              '@type':
-                'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-              stat_prefix: name,
-              route_config: {
-                virtual_hosts: [{ name: 'all', domains: ['*'], routes: [{ match: { prefix: '/' }, ...route }] }],
-              },
-              http_filters: [
-                ...httpFilters,
-                {
-                  name: 'envoy.filters.http.router',
-                  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
-                },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  };
-}
 
 interface FixedRateResult {
   sent: number;
@@ -169,7 +139,7 @@ async function main(): Promise<number> {
     await startEnvoy(owner, {
       static_resources: {
         listeners: [
-          listener('upstream', upstreamPort, { direct_response: { status: 200, body: { inline_string: 'ok' } } }),
+          hcmListener('upstream', upstreamPort, { direct_response: { status: 200, body: { inline_string: 'ok' } } }),
         ],
       },
     });
@@ -204,8 +174,8 @@ async function main(): Promise<number> {
     const bootstrap: Bootstrap = {
       static_resources: {
         listeners: [
-          listener('baseline', basePort as number, { route: { cluster: 'upstream' } }),
-          listener('ext_proc', extPort as number, { route: { cluster: 'upstream' } }, [
+          hcmListener('baseline', basePort as number, { route: { cluster: 'upstream' } }),
+          hcmListener('ext_proc', extPort as number, { route: { cluster: 'upstream' } }, [
             extProcFilter({ cluster: 'meshtrace_ext', timeout: '0.2s' }),
           ]),
         ],

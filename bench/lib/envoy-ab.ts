@@ -46,7 +46,8 @@ const ROUTER = {
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
 };
 
-function hcmListener(
+/** One 127.0.0.1 HTTP listener: every path to `route`, `httpFilters` before the router. */
+export function hcmListener(
   name: string,
   port: number,
   route: Record<string, unknown>,
