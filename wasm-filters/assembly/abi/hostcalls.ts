@@ -11,6 +11,7 @@ import * as imp from './imports';
 // Out-parameters of host calls: two u32 slots (pointer + size, or an id / level / value).
 const OUT_PTR: usize = memory.data(16);
 const OUT_SIZE: usize = OUT_PTR + 8;
+const OUT_CAS: usize = memory.data(8);
 
 // Arguments are UTF-8-encoded into one reusable scratch area (grown on demand, never freed)
 // rather than a fresh ArrayBuffer per call: header writes happen on every request.
@@ -204,4 +205,39 @@ const EMPTY_MAP: ArrayBuffer = new ArrayBuffer(4);
 export function setTickPeriod(ms: u32): void {
   const status = imp.proxy_set_tick_period_milliseconds(ms);
   if (status != WasmResult.Ok) unexpected('proxy_set_tick_period_milliseconds', status);
+}
+
+// --- shared data
+
+/** A shared-data value and the CAS token that must accompany its replacement. */
+export class SharedValue {
+  constructor(
+    readonly bytes: ArrayBuffer,
+    readonly cas: u32,
+  ) {}
+}
+
+/** The value under `key` (every VM with this vm_id sees the same store); null when never set. */
+export function getSharedData(key: string): SharedValue | null {
+  const keyLen = encodeArgs(key, '');
+  store<u32>(OUT_PTR, 0);
+  store<u32>(OUT_SIZE, 0);
+  store<u32>(OUT_CAS, 0);
+  const status = imp.proxy_get_shared_data(scratch, keyLen, OUT_PTR, OUT_SIZE, OUT_CAS);
+  if (status == WasmResult.NotFound) return null;
+  if (status != WasmResult.Ok) unexpected('proxy_get_shared_data', status);
+  const cas = load<u32>(OUT_CAS);
+  return new SharedValue(takeHostBuffer(), cas);
+}
+
+/**
+ * Stores `len` bytes at `ptr` under `key` when the stored value still has token `cas` (0 =
+ * unconditionally). False on a CAS mismatch: another context changed it first — read again.
+ */
+export function setSharedData(key: string, ptr: usize, len: i32, cas: u32): bool {
+  const keyLen = encodeArgs(key, '');
+  const status = imp.proxy_set_shared_data(scratch, keyLen, ptr, len, cas);
+  if (status == WasmResult.CasMismatch) return false;
+  if (status != WasmResult.Ok) unexpected('proxy_set_shared_data', status);
+  return true;
 }

@@ -84,6 +84,25 @@ export declare function proxy_http_call(
 @external("env", "proxy_set_tick_period_milliseconds")
 export declare function proxy_set_tick_period_milliseconds(periodMs: u32): u32;
 
+// --- shared data (online linking: one workload's inbound and outbound listeners, on every
+// worker thread, see the same key-value store; values carry a CAS token for safe updates)
+@external("env", "proxy_get_shared_data")
+export declare function proxy_get_shared_data(
+  keyPtr: usize,
+  keySize: usize,
+  returnValuePtr: usize,
+  returnValueSize: usize,
+  returnCasPtr: usize,
+): u32;
+@external("env", "proxy_set_shared_data")
+export declare function proxy_set_shared_data(
+  keyPtr: usize,
+  keySize: usize,
+  valuePtr: usize,
+  valueSize: usize,
+  cas: u32,
+): u32;
+
 // --- WASI: the only two the filters need (ids and time). Envoy provides wasi_snapshot_preview1.
 @external("wasi_snapshot_preview1", "random_get")
 export declare function wasi_random_get(bufPtr: usize, bufLen: usize): u16;
