@@ -60,6 +60,36 @@ export interface HostOptions {
   clusters?: string[];
   /** `vm_config.environment_variables` seen through WASI environ_get. */
   env?: Record<string, string>;
+  /**
+   * Shared data (proxy_get/set_shared_data). Default: a store of this host's own. Give several
+   * hosts one store to model one Envoy process: the plugins of its listeners (an inbound and an
+   * outbound filter) or its worker threads' VMs, which all see the same values.
+   */
+  sharedData?: SharedDataStore;
+}
+
+/**
+ * Envoy's shared data: one key-value store per process, partitioned by vm_id, each value with a
+ * CAS token. Tokens are process-wide and never 0 (0 in a set means "unconditionally").
+ */
+export class SharedDataStore {
+  private entries = new Map<string, { value: Uint8Array; cas: number }>();
+  private nextCas = 1;
+
+  get(vmId: string, key: string): { value: Uint8Array; cas: number } | undefined {
+    return this.entries.get(`${vmId}\0${key}`);
+  }
+
+  /** False on a CAS mismatch (the value changed since `cas` was read). */
+  set(vmId: string, key: string, value: Uint8Array, cas: number): boolean {
+    const k = `${vmId}\0${key}`;
+    const entry = this.entries.get(k);
+    if (entry && cas !== 0 && cas >>> 0 !== entry.cas) return false;
+    const token = this.nextCas;
+    this.nextCas = (this.nextCas + 1) >>> 0 || 1;
+    this.entries.set(k, { value: value.slice(), cas: token });
+    return true;
+  }
 }
 
 export interface LogEntry {
@@ -181,8 +211,7 @@ export class ProxyWasmHost {
   private nextMetricSeq = [0, 0, 0];
   private httpCalls = new Map<number, HttpCallRecord>();
   private nextHttpCallToken = 1;
-  private shared = new Map<string, { value: Uint8Array; cas: number }>();
-  private nextCas = 1;
+  private shared: SharedDataStore;
   private queues = new Map<number, { vmId: string; name: string; contextId: number; items: Uint8Array[] }>();
   private nextQueueToken = 1;
   private readyQueue: { contextId: number; token: number }[] = [];
@@ -199,6 +228,7 @@ export class ProxyWasmHost {
   private constructor(options: HostOptions) {
     this.options = options;
     this.random = options.random ?? seededRandom(1);
+    this.shared = options.sharedData ?? new SharedDataStore();
     this.clock = options.clock ?? new FakeClock();
     this.logLevel = LogLevel[options.logLevel ?? 'trace'];
     const cfg = options.configuration;
@@ -383,7 +413,7 @@ export class ProxyWasmHost {
   }
 
   sharedData(key: string): { value: Uint8Array; cas: number } | undefined {
-    return this.shared.get(key);
+    return this.shared.get(this.vmId, key);
   }
 
   /** Items waiting in a shared queue registered by the plugin (not dequeued). */
@@ -900,7 +930,7 @@ export class ProxyWasmHost {
       proxy_get_shared_data: (kPtr: number, kLen: number, ptrPtr: number, sizePtr: number, casPtr: number) => {
         const key = this.readString(kPtr, kLen);
         if (key === undefined) return R.InvalidMemoryAccess;
-        const entry = this.shared.get(key);
+        const entry = this.shared.get(this.vmId, key);
         if (!entry) return R.NotFound;
         return this.copyOut(entry.value, ptrPtr, sizePtr) && this.setU32(casPtr, entry.cas)
           ? R.Ok
@@ -910,11 +940,8 @@ export class ProxyWasmHost {
         const key = this.readString(kPtr, kLen);
         const value = this.read(vPtr, vLen);
         if (key === undefined || !value) return R.InvalidMemoryAccess;
-        const entry = this.shared.get(key);
         // cas 0 always writes; any other cas must match the stored one.
-        if (entry && cas !== 0 && cas >>> 0 !== entry.cas) return R.CasMismatch;
-        this.shared.set(key, { value: value.slice(), cas: this.takeCas() });
-        return R.Ok;
+        return this.shared.set(this.vmId, key, value, cas) ? R.Ok : R.CasMismatch;
       },
       proxy_register_shared_queue: (nPtr: number, nLen: number, tokenPtr: number) => {
         const name = this.readString(nPtr, nLen);
@@ -1084,12 +1111,6 @@ export class ProxyWasmHost {
 
   private envStrings(): Uint8Array[] {
     return Object.entries(this.options.env ?? {}).map(([k, v]) => encoder.encode(`${k}=${v}\0`));
-  }
-
-  private takeCas(): number {
-    const c = this.nextCas;
-    this.nextCas = (this.nextCas + 1) >>> 0 || 1;
-    return c;
   }
 
   private findQueue(vmId: string, name: string): number | undefined {
