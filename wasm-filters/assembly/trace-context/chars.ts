@@ -132,3 +132,23 @@ export function splitOn(s: string, sep: i32): string[] {
   out.push(s.substring(start));
   return out;
 }
+
+/** Lowercase hex (even length, already validated) to bytes: the inverse of bytesToHex. */
+export function hexToBytes(hex: string): ArrayBuffer {
+  const n = hex.length >> 1;
+  const out = new ArrayBuffer(n);
+  const p = changetype<usize>(out);
+  for (let i = 0; i < n; i++) {
+    const hi = hexNibble(hex.charCodeAt(2 * i));
+    const lo = hexNibble(hex.charCodeAt(2 * i + 1));
+    store<u8>(p + i, <u8>((hi << 4) | lo));
+  }
+  return out;
+}
+
+function hexNibble(c: i32): i32 {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return 0;
+}

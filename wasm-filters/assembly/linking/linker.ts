@@ -1,0 +1,240 @@
+// Online linking (issue 9): an app that forwards no trace context makes a call; which of the
+// workload's inbound requests in flight caused it?
+//
+//   inbound listener                         outbound listener (same Envoy, any worker thread)
+//   request in ──register()──► registry ◄──decide()── app's call, no context
+//   response   ──finish()───►  (learn)  ◄──callDone()─ answer to that call
+//
+// decide():
+//   0 in flight  → no link: the call is the app's own work (a new trace, as today);
+//   1 in flight  → linked, certain (method "single", confidence 1): nothing else could have caused it;
+//   several      → the learned pattern (model.ts) rules out requests whose operation never calls
+//                  this one, has used up its calls of it, or is waiting on a call of its own and
+//                  never calls in parallel; the reaction gap ranks the rest. The best is linked
+//                  (method "model") when its confidence reaches the threshold; otherwise the call
+//                  starts a provisional trace carrying the candidates' span ids, which the
+//                  collector links offline with the whole window in view (analysis/linking).
+//
+// Confidence of a model link = the best survivor's posterior share of the gap likelihood ×
+// (1 − 1/(N + 2)), N the fewest clean observations behind any rule that ruled a candidate out
+// (Laplace's rule of succession: the chance that a rule seen to hold N times fails next time).
+import { bytesToHex } from '../trace-context/chars';
+import { LinkingConfig } from './config';
+import { learnGap, learnRequest, Model, modelKey, opMaxCalls, opParallel, opSamples } from './model';
+import {
+  callsOf,
+  E_FLAGS,
+  E_LAST,
+  E_OP,
+  E_OUTSTANDING,
+  E_SLOT,
+  E_SPAN,
+  E_START,
+  E_TRACE,
+  E_TS,
+  E_TS_LEN,
+  F_SAMPLED,
+  NewEntry,
+  noteCall,
+  noteCallDone,
+  readRegistry,
+  register,
+  RegistryOutcome,
+  registryKey,
+  remove,
+} from './registry';
+
+export enum LinkMethod {
+  /** No request was in flight: the call stands alone. */
+  None = 0,
+  Single = 1,
+  Model = 2,
+  Provisional = 3,
+}
+
+export const LINK_METHOD_NAMES: string[] = ['none', 'single', 'model', 'provisional'];
+
+export class LinkDecision {
+  method: LinkMethod = LinkMethod.None;
+  /** Registry slot of the parent request (linked calls only). */
+  slot: u32 = 0;
+  confidence: f64 = 0;
+  traceId: string = '';
+  /** The inbound request's server span: the linked call's parent. */
+  parentSpanId: string = '';
+  flags: u8 = 0;
+  tracestate: string = '';
+  /** Requests in flight when the call left. */
+  inflight: i32 = 0;
+  /** Provisional: span ids of the requests that could have caused it ([] = more than max_candidates). */
+  candidates: string[] = [];
+  /** Provisional: at least one candidate's trace is sampled (keep the call so it can be linked offline). */
+  anyCandidateSampled: bool = false;
+
+  get linked(): bool {
+    return this.method == LinkMethod.Single || this.method == LinkMethod.Model;
+  }
+}
+
+/** What happened to registry and model updates, for counters. */
+export class LinkerCounters {
+  registryFull: i64 = 0;
+  expired: i64 = 0;
+  casExhausted: i64 = 0;
+  learnedRequests: i64 = 0;
+}
+
+export class Linker {
+  readonly registryKey: string;
+  readonly modelKey: string;
+  readonly counters: LinkerCounters = new LinkerCounters();
+
+  constructor(readonly config: LinkingConfig) {
+    this.registryKey = registryKey(config.workload);
+    this.modelKey = modelKey(config.workload);
+  }
+
+  // --- inbound side
+
+  /** Registers a request in flight; its slot, or 0 when it could not be (full, or contention). */
+  register(e: NewEntry): u32 {
+    const out = register(this.registryKey, e, this.config.maxInflight, <u64>this.config.maxAgeMs * 1_000_000);
+    this.absorb(out);
+    if (out.full) this.counters.registryFull++;
+    this.counters.expired += out.expired;
+    return out.slot;
+  }
+
+  /** The request's response started (the app is done calling for it): unregister, learn when clean. */
+  finish(slot: u32): void {
+    const out = new RegistryOutcome();
+    const clean = remove(this.registryKey, slot, out);
+    this.absorb(out);
+    if (clean !== null) {
+      if (learnRequest(this.modelKey, clean)) this.counters.learnedRequests++;
+      else this.counters.casExhausted++;
+    }
+  }
+
+  // --- outbound side
+
+  decide(op: u32, nowNs: u64): LinkDecision {
+    const d = new LinkDecision();
+    const snap = readRegistry(this.registryKey);
+    const maxAgeNs = <u64>this.config.maxAgeMs * 1_000_000;
+    const live: usize[] = [];
+    for (let i = 0; i < snap.count; i++) {
+      const p = snap.entry(i);
+      if (nowNs <= load<u64>(p + E_START) + maxAgeNs) live.push(p);
+    }
+    d.inflight = live.length;
+    if (live.length == 0) return d;
+    if (live.length == 1) {
+      const p = live[0];
+      fill(d, p);
+      d.method = LinkMethod.Single;
+      d.confidence = 1;
+      this.record(d.slot, op, nowNs, true);
+      // A certain call is a clean sample of the app's reaction gap.
+      const last = load<u64>(p + E_LAST);
+      if (nowNs > last && !learnGap(this.modelKey, <f64>(nowNs - last) / 1000)) this.counters.casExhausted++;
+      return d;
+    }
+
+    const model = Model.read(this.modelKey);
+    const minSamples = <u32>this.config.minSamples;
+    const useGap = model.gapSamples >= minSamples;
+    const survivors: usize[] = [];
+    const scores: f64[] = [];
+    let weakestRule: u32 = U32.MAX_VALUE;
+    for (let i = 0; i < live.length; i++) {
+      const p = live[i];
+      const rec = model.op(load<u32>(p + E_OP));
+      if (rec != 0 && opSamples(rec) >= minSamples) {
+        const most = opMaxCalls(rec, op);
+        const ruledOut = most < 0 || callsOf(p, op) >= most || (load<u8>(p + E_OUTSTANDING) > 0 && !opParallel(rec));
+        if (ruledOut) {
+          weakestRule = min(weakestRule, opSamples(rec));
+          continue;
+        }
+      }
+      survivors.push(p);
+      const last = load<u64>(p + E_LAST);
+      scores.push(useGap ? model.gapLogDensity(nowNs > last ? <f64>(nowNs - last) / 1000 : 0) : 0);
+    }
+
+    if (survivors.length > 0) {
+      let best = 0;
+      for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
+      let total: f64 = 0;
+      for (let i = 0; i < scores.length; i++) total += Math.exp(scores[i] - scores[best]);
+      let confidence = 1 / total;
+      if (weakestRule != U32.MAX_VALUE) confidence *= 1 - 1 / (<f64>weakestRule + 2);
+      if (confidence >= this.config.threshold) {
+        fill(d, survivors[best]);
+        d.method = LinkMethod.Model;
+        d.confidence = confidence;
+        this.record(d.slot, op, nowNs, false);
+        return d;
+      }
+    }
+    // Provisional: every request in flight stays a candidate (the model's exclusions rest on
+    // this proxy's own, possibly wrong, earlier links; the offline linker re-checks them).
+    d.method = LinkMethod.Provisional;
+    const write = live.length <= this.config.maxCandidates;
+    const ids: string[] = [];
+    for (let i = 0; i < live.length; i++) {
+      const p = live[i];
+      if ((load<u8>(p + E_FLAGS) & F_SAMPLED) != 0) d.anyCandidateSampled = true;
+      if (write) ids.push(bytesToHex(p + E_SPAN, 8));
+    }
+    d.candidates = ids;
+    this.record(0, op, nowNs, false);
+    return d;
+  }
+
+  /** The answer to a linked call arrived (or the call ended without one). */
+  callDone(slot: u32, nowNs: u64): void {
+    const out = new RegistryOutcome();
+    noteCallDone(this.registryKey, slot, nowNs, out);
+    this.absorb(out);
+  }
+
+  private record(slot: u32, op: u32, nowNs: u64, certain: bool): void {
+    const out = new RegistryOutcome();
+    noteCall(this.registryKey, slot, op, nowNs, certain, out);
+    this.absorb(out);
+  }
+
+  private absorb(out: RegistryOutcome): void {
+    if (out.casExhausted) this.counters.casExhausted++;
+  }
+}
+
+function fill(d: LinkDecision, p: usize): void {
+  d.slot = load<u32>(p + E_SLOT);
+  d.traceId = bytesToHex(p + E_TRACE, 16);
+  d.parentSpanId = bytesToHex(p + E_SPAN, 8);
+  d.flags = load<u8>(p + E_FLAGS);
+  const n = <i32>load<u8>(p + E_TS_LEN);
+  d.tracestate = n == 0 ? '' : String.UTF8.decodeUnsafe(p + E_TS, n);
+}
+
+/** The entry a new inbound request registers. */
+export function newEntry(
+  op: u32,
+  startNs: u64,
+  traceId: string,
+  spanId: string,
+  flags: u8,
+  tracestate: string,
+): NewEntry {
+  const e = new NewEntry();
+  e.op = op;
+  e.startNs = startNs;
+  e.traceId = traceId;
+  e.spanId = spanId;
+  e.flags = flags;
+  e.tracestate = tracestate;
+  return e;
+}
