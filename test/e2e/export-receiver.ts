@@ -19,9 +19,12 @@ export interface ReceivedSpan {
   startNs: bigint;
   endNs: bigint;
   status: number;
-  attributes: Record<string, string | number | boolean>;
-  links: { traceId: string; spanId: string; attributes: Record<string, string | number | boolean> }[];
+  attributes: Record<string, AttributeValue>;
+  links: { traceId: string; spanId: string; attributes: Record<string, AttributeValue> }[];
 }
+
+/** A decoded attribute value; arrays are the string arrays the filter writes (meshtrace.link.candidates). */
+export type AttributeValue = string | number | boolean | string[];
 
 function int64(v: Int64 | null | undefined): bigint {
   if (v === null || v === undefined) return 0n;
@@ -29,8 +32,9 @@ function int64(v: Int64 | null | undefined): bigint {
   return (BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0);
 }
 
-function anyValue(v: PbAnyValue | null | undefined): string | number | boolean {
+function anyValue(v: PbAnyValue | null | undefined): AttributeValue {
   if (!v) return '';
+  if (v.arrayValue) return (v.arrayValue.values ?? []).map((x) => String(anyValue(x)));
   if (v.stringValue !== undefined && v.stringValue !== null) return v.stringValue;
   if (v.intValue !== undefined && v.intValue !== null) return Number(int64(v.intValue));
   if (v.boolValue !== undefined && v.boolValue !== null) return v.boolValue;
@@ -38,8 +42,8 @@ function anyValue(v: PbAnyValue | null | undefined): string | number | boolean {
   return '';
 }
 
-function attrs(list: PbKeyValue[] | null | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+function attrs(list: PbKeyValue[] | null | undefined): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
   for (const kv of list ?? []) if (kv.key) out[kv.key] = anyValue(kv.value);
   return out;
 }

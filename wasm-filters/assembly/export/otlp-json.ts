@@ -3,6 +3,7 @@
 // strings). The option for collectors or debugging tools that only read JSON.
 import { quote } from '../json/writer';
 import { ByteWriter } from './byte-writer';
+import { linkAttributesJson } from './link-attributes';
 import { SpanRecord, StatusCode } from './span-record';
 
 function text(w: ByteWriter, s: string): void {
@@ -37,6 +38,8 @@ export function encodeSpanJson(w: ByteWriter, r: SpanRecord): bool {
       ? `{"key":${quote(r.keys[i])},"value":{"intValue":"${r.intValues[i]}"}}`
       : stringAttr(r.keys[i], r.strValues[i]);
   }
+  const link = r.link;
+  if (link !== null) s += (r.keys.length > 0 ? ',' : '') + linkAttributesJson(link);
   s += ']';
   if (r.linkTraceId.length > 0) {
     s += `,"links":[{"traceId":"${r.linkTraceId}","spanId":"${r.linkSpanId}","attributes":[`;

@@ -3,6 +3,7 @@
 // come from those .proto files. Each span is encoded once, when it is recorded; a batch wraps the
 // stored span bodies in one resource and one scope, so flushing copies bytes and encodes nothing.
 import { ByteWriter, varintSize, writeHexBytes } from './byte-writer';
+import { writeLinkAttributesProto } from './link-attributes';
 import { SpanRecord, StatusCode } from './span-record';
 
 const LEN: u32 = 2; // wire type: length-delimited
@@ -89,6 +90,8 @@ export function encodeSpanProto(w: ByteWriter, r: SpanRecord): bool {
     if (r.isInt[i]) writeIntAttr(w, 9, r.keys[i], r.intValues[i]);
     else writeStringAttr(w, 9, r.keys[i], r.strValues[i]);
   }
+  const link = r.link;
+  if (link !== null) writeLinkAttributesProto(w, link);
   if (r.linkTraceId.length > 0) {
     if (r.linkTraceId.length != 32 || r.linkSpanId.length != 16) return false;
     // Link{trace_id=1, span_id=2, attributes=4}: 18 + 10 bytes of ids, then the reason.

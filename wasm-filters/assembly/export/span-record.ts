@@ -4,6 +4,7 @@
 // that semconv has no name for are under `envoy.*` / `meshtrace.*`.
 import { getProperty } from '../abi/hostcalls';
 import { addDynamicMetadata } from './dynamic-metadata';
+import { LinkAttributes } from './link-attributes';
 
 /** OTLP SpanKind wire values (trace.proto). */
 export enum SpanKind {
@@ -46,6 +47,8 @@ export class SpanRecord {
   strValues: string[] = [];
   intValues: i64[] = [];
   isInt: bool[] = [];
+  /** Online-linking facts (link-attributes.ts); null when the filter does no linking. */
+  link: LinkAttributes | null = null;
 
   get durationNs(): u64 {
     return this.endNs > this.startNs ? this.endNs - this.startNs : 0;
@@ -143,6 +146,9 @@ export function fillHttpAttributes(record: SpanRecord): void {
   const flags = propInt('response', 'flags', 0);
   if (flags != 0) record.setInt('envoy.response_flags', flags);
   setIfPresent(record, 'envoy.response_code_details', propString('response', 'code_details'));
+  // x-request-id as Envoy used it (kept from the client or generated): joins the span with
+  // access logs and with the app's own logs, which often print it.
+  setIfPresent(record, 'envoy.request_id', propString('request', 'id'));
   // Enrichment from ext_proc (metadata mode) after the filter's own facts, which win on a clash.
   addDynamicMetadata(record);
 

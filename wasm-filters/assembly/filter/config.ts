@@ -6,6 +6,7 @@
 import { JsonKind, JsonValue } from '../json/value';
 import { JsonReader } from '../json/reader';
 import { ExportConfig, readExportConfig } from '../export/config';
+import { LinkingConfig, readLinkingConfig } from '../linking/config';
 import { readSamplingConfig, SamplingConfig } from '../sampling/config';
 import { defaultInboundFormats, Format, FORMAT_NAMES, formatFromName } from '../trace-context/formats';
 
@@ -34,6 +35,8 @@ export class FilterConfig {
    * decides export. With one, the section's own defaults apply (an edge unless it says so).
    */
   sampling: SamplingConfig = propagationOnlySampling();
+  /** Online linking through apps that forward no context; null = none (linking/config.ts). */
+  linking: LinkingConfig | null = null;
 
   describe(): string {
     const exp = this.export;
@@ -41,7 +44,8 @@ export class FilterConfig {
       `service_name=${this.serviceName} direction=${this.direction} inbound=[${names(this.inbound)}] ` +
       `outbound=[${names(this.outbound)}] traceresponse=${this.traceresponse}` +
       (exp === null ? '' : ' ' + exp.describe()) +
-      (this.sampling.enabled ? ' ' + this.sampling.describe() : '')
+      (this.sampling.enabled ? ' ' + this.sampling.describe() : '') +
+      (this.linking === null ? '' : ' ' + (this.linking as LinkingConfig).describe())
     );
   }
 }
@@ -58,7 +62,15 @@ export class ConfigResult {
   error: string = '';
 }
 
-const ROOT_KEYS: string[] = ['service_name', 'direction', 'propagation', 'traceresponse', 'export', 'sampling'];
+const ROOT_KEYS: string[] = [
+  'service_name',
+  'direction',
+  'propagation',
+  'traceresponse',
+  'export',
+  'sampling',
+  'linking',
+];
 const PROPAGATION_KEYS: string[] = ['inbound', 'outbound'];
 const DIRECTIONS: string[] = ['inbound', 'outbound'];
 
@@ -173,6 +185,14 @@ export function readConfig(text: string): ConfigResult {
     if (s.config === null)
       r.error = s.error; // already "sampling.<field>: …"
     else config.sampling = s.config as SamplingConfig;
+  }
+
+  const linking = root.get('linking');
+  if (linking !== null && r.ok()) {
+    const l = readLinkingConfig(linking, config.serviceName);
+    if (l.config === null)
+      r.error = l.error; // already "linking.<field>: …"
+    else config.linking = l.config;
   }
 
   if (r.ok()) result.config = config;

@@ -42,6 +42,17 @@ export class FilterMetrics {
     incrementMetric(this.ids[i], 1);
   }
 
+  /** Adds `n` to a counter by full name, defined on first use. */
+  addNamed(name: string, n: i64): void {
+    let i = this.names.indexOf(name);
+    if (i < 0) {
+      i = this.names.length;
+      this.names.push(name);
+      this.ids.push(defineMetric(MetricType.Counter, name));
+    }
+    incrementMetric(this.ids[i], n);
+  }
+
   inc(id: u32): void {
     incrementMetric(id, 1);
   }

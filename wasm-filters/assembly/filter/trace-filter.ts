@@ -7,6 +7,10 @@
 //   5. on the response, add `traceresponse` (W3C Trace Context Level 2) when configured.
 //   6. at the end of the stream (on_log), build the span record, ask the sampler for the final
 //      decision and, when kept, hand the span to the exporter (assembly/export/).
+// With a `linking` section (assembly/linking/): the inbound filter registers each request in
+// flight; the outbound filter gives an app call that carries no context the context of the
+// request that caused it (or a provisional trace with the candidates), before step 2's result
+// is used.
 // Tracing never fails a request: a bad header only changes which context is used, and
 // every hook returns Continue.
 import { BufferType, FilterHeadersStatus, HeaderMapType, LogLevel } from '../abi/enums';
@@ -34,6 +38,10 @@ import { FilterConfig, readConfig } from './config';
 import { finalDecision } from './final-decision';
 import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, SamplingRequest } from '../sampling/sampler';
 import { newSpanId, newTraceId } from './ids';
+import { LinkAttributes } from '../export/link-attributes';
+import { LINK_METHOD_NAMES, LinkDecision, Linker, LinkMethod, newEntry } from '../linking/linker';
+import { operationKey } from '../linking/operation';
+import { F_DEBUG, F_RANDOM, F_SAMPLED } from '../linking/registry';
 import { FilterMetrics } from './metrics';
 
 let metrics: FilterMetrics | null = null;
@@ -47,6 +55,7 @@ export class TraceRoot extends RootContext {
   config: FilterConfig = new FilterConfig();
   exporter: Exporter | null = null;
   sampler: Sampler = new Sampler(this.config.sampling);
+  linker: Linker | null = null;
 
   onConfigure(configSize: u32): bool {
     const bytes = configSize > 0 ? getBufferBytes(BufferType.PluginConfiguration, 0, configSize) : null;
@@ -64,6 +73,8 @@ export class TraceRoot extends RootContext {
       this.exporter = new Exporter(exp, this.config.serviceName);
       setTickPeriod(<u32>exp.flushIntervalMs);
     }
+    const linking = this.config.linking;
+    this.linker = linking === null ? null : new Linker(linking);
     log(LogLevel.Info, `meshtrace: configured ${this.config.describe()}`);
     return true;
   }
@@ -138,6 +149,8 @@ export class TraceStream extends HttpContext {
   private finished: bool = false;
   /** :status as this (outbound) filter saw it; Envoy's response.code is unset for a failed retry attempt. */
   private upstreamStatus: i32 = 0;
+  /** This stream's part in online linking; null unless the filter links (one field: streams are many). */
+  private linking: StreamLink | null = null;
 
   onRequestHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
     const config = (this.root as TraceRoot).config;
@@ -166,6 +179,29 @@ export class TraceStream extends HttpContext {
       if (route !== null) req.route = String.UTF8.decode(route);
     }
     req.nowMs = <f64>this.startNs / 1e6;
+    const linker = root.linker;
+    if (linker !== null && !result.valid && config.direction == 'outbound') {
+      // The app sent no context: find the request that caused this call (linking/linker.ts).
+      // A link becomes the inbound context, so trust, sampling and injection treat it as a parent.
+      const d = linker.decide(operationKey(req.method, req.authority, req.path), this.startNs);
+      const sl = new StreamLink();
+      sl.decision = d;
+      this.linking = sl;
+      m.incNamed('meshtrace.link.' + LINK_METHOD_NAMES[d.method]);
+      if (d.linked) {
+        sl.slot = d.slot;
+        const c = new TraceContext();
+        c.traceId = d.traceId;
+        c.spanId = d.parentSpanId;
+        c.sampled = (d.flags & F_SAMPLED) != 0 ? Sampled.Yes : Sampled.No;
+        c.debug = (d.flags & F_DEBUG) != 0;
+        c.random = (d.flags & F_RANDOM) != 0;
+        c.tracestate = d.tracestate;
+        result.valid = true;
+        result.context = c;
+      }
+      countLinker(linker);
+    }
     const inbound = new Inbound();
     if (result.valid) {
       const c = result.context;
@@ -182,6 +218,14 @@ export class TraceStream extends HttpContext {
       removeHeaderMapValue(HeaderMapType.RequestHeaders, tokenHeader);
     }
     let honoured = trust.honoured;
+    const sl = this.linking;
+    const d: LinkDecision | null = sl === null ? null : sl.decision;
+    if (honoured === null && trust.trusted && d !== null && d.method == LinkMethod.Provisional) {
+      // Kept when a candidate's trace is kept: the call must reach the collector to be linked there.
+      const o = new Inbound();
+      o.sampled = d.anyCandidateSampled ? 1 : 0;
+      honoured = o;
+    }
     if (honoured === null && trust.trusted && !result.valid && result.orphanSampled != Sampled.Unset) {
       // A lone B3 sampling state from a trusted caller is its decision without a context.
       const o = new Inbound();
@@ -223,6 +267,17 @@ export class TraceStream extends HttpContext {
     // so the injected set carries none (no duplicates, no re-encoding).
     out.clearBaggage();
     this.outgoing = out;
+    if (linker !== null && config.direction == 'inbound') {
+      let flags: u8 = 0;
+      if (out.sampled == Sampled.Yes) flags |= F_SAMPLED;
+      if (out.debug) flags |= F_DEBUG;
+      if (out.random) flags |= F_RANDOM;
+      const op = operationKey(req.method, '', req.path);
+      const reg = new StreamLink();
+      reg.slot = linker.register(newEntry(op, this.startNs, out.traceId, out.spanId, flags, out.tracestate));
+      this.linking = reg;
+      countLinker(linker);
+    }
 
     removeStale(headers);
     const injected = inject(out, config.outbound);
@@ -233,6 +288,8 @@ export class TraceStream extends HttpContext {
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): FilterHeadersStatus {
+    // The app answered (inbound: it is done calling for this request; outbound: it is unblocked).
+    this.releaseLink();
     const out = this.outgoing;
     // Client side only (one header read): in a cluster's per-attempt filter chain, a failed
     // attempt's 503 never reaches the stream's response.code, which describes the final answer.
@@ -247,7 +304,22 @@ export class TraceStream extends HttpContext {
     return FilterHeadersStatus.Continue;
   }
 
+  /** Ends this stream's part in linking, once: at the response, or at the end of a stream that had none. */
+  private releaseLink(): void {
+    const sl = this.linking;
+    if (sl === null || sl.slot == 0) return;
+    const slot = sl.slot;
+    sl.slot = 0;
+    const root = this.root as TraceRoot;
+    const linker = root.linker;
+    if (linker === null) return;
+    if (root.config.direction == 'inbound') linker.finish(slot);
+    else linker.callDone(slot, nowNanos());
+    countLinker(linker);
+  }
+
   onLog(): void {
+    this.releaseLink();
     if (this.finished) return;
     this.finished = true;
     const out = this.outgoing;
@@ -287,6 +359,10 @@ export class TraceStream extends HttpContext {
       record.linkReason = 'untrusted_inbound_context';
     }
     if (decision.threshold.length > 0) record.setString('meshtrace.sampling.threshold', decision.threshold);
+    const linking = root.config.linking;
+    const sl = this.linking;
+    if (linking !== null)
+      record.link = linkAttributes(linking.workload, sl === null ? null : (sl as StreamLink).decision);
     exporter.record(record);
   }
 
@@ -297,4 +373,40 @@ export class TraceStream extends HttpContext {
   onDone(): void {
     this.onLog();
   }
+}
+
+/** A stream's linking state: its registry slot (inbound) or its parent's (outbound), and the decision. */
+class StreamLink {
+  /** 0 = nothing to release. */
+  slot: u32 = 0;
+  /** Outbound: what decide() said; null on the inbound side. */
+  decision: LinkDecision | null = null;
+}
+
+/** The span's linking facts (export/link-attributes.ts). */
+function linkAttributes(workload: string, d: LinkDecision | null): LinkAttributes {
+  const a = new LinkAttributes();
+  a.workload = workload;
+  if (d === null) return a;
+  a.method = LINK_METHOD_NAMES[d.method];
+  a.inflight = d.inflight;
+  a.inferred = d.linked;
+  a.confidence = d.confidence;
+  a.provisional = d.method == LinkMethod.Provisional;
+  a.candidates = d.candidates;
+  return a;
+}
+
+/** Moves the linker's event counts into Envoy counters (meshtrace.link.<event>). */
+function countLinker(linker: Linker): void {
+  const c = linker.counters;
+  const m = sharedMetrics();
+  if (c.registryFull > 0) m.addNamed('meshtrace.link.registry_full', c.registryFull);
+  if (c.expired > 0) m.addNamed('meshtrace.link.expired', c.expired);
+  if (c.casExhausted > 0) m.addNamed('meshtrace.link.cas_exhausted', c.casExhausted);
+  if (c.learnedRequests > 0) m.addNamed('meshtrace.link.learned', c.learnedRequests);
+  c.registryFull = 0;
+  c.expired = 0;
+  c.casExhausted = 0;
+  c.learnedRequests = 0;
 }
