@@ -5,7 +5,7 @@
 // reads today are emitted; FILTER_PENDING_SECTIONS lists the meshtrace.yaml sections that are
 // validated here and will be passed on as the filter learns them.
 import { urlHostPort } from './istio/resource.ts';
-import type { MeshtraceConfig } from './types.ts';
+import type { LinkingParameters, MeshtraceConfig } from './types.ts';
 
 /** inbound: the proxy sits in front of the service (server spans); outbound: before its calls. */
 export type Direction = 'inbound' | 'outbound';
@@ -28,6 +28,13 @@ export interface FilterConfig {
   export?: FilterExport;
   /** core/sampling's section (the filter's reader is wasm-filters/assembly/sampling/config.ts). */
   sampling?: Record<string, unknown>;
+  /** Online linking (wasm-filters/assembly/linking/config.ts): both listeners of a linked service. */
+  linking?: FilterLinking;
+}
+
+export interface FilterLinking extends LinkingParameters {
+  /** The shared-data key both listeners of the workload meet at. */
+  workload: string;
 }
 
 /** Where this proxy sits relative to the mesh's trust boundary (core/sampling `trust.boundary`). */
@@ -115,6 +122,7 @@ export function filterConfig(
   opts: FilterConfigOptions = {},
 ): FilterConfig {
   const sampling = samplingSection(cfg, opts.boundary ?? 'internal');
+  const linked = cfg.services.find((s) => s.name === serviceName)?.linking === true;
   return {
     service_name: serviceName,
     direction,
@@ -122,5 +130,6 @@ export function filterConfig(
     traceresponse: cfg.propagation.traceresponse,
     ...(opts.collector && { export: exportSection(cfg, opts.collector) }),
     ...(sampling && { sampling }),
+    ...(linked && { linking: { workload: serviceName, ...cfg.linking } }),
   };
 }

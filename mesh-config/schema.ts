@@ -104,6 +104,20 @@ export const meshtraceSchema = {
         max_attribute_length: { type: 'integer', minimum: 16, maximum: 4096, default: 256 },
       },
     },
+    // Online linking parameters (wasm-filters/README.md "Online linking"); which services are
+    // linked is services[].linking.
+    linking: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        threshold: { type: 'number', minimum: 0.5, maximum: 1, default: 0.9 },
+        min_samples: { type: 'integer', minimum: 1, maximum: 100000, default: 20 },
+        max_inflight: { type: 'integer', minimum: 1, maximum: 1024, default: 256 },
+        max_candidates: { type: 'integer', minimum: 1, maximum: 256, default: 32 },
+        max_age_ms: { type: 'integer', minimum: 1000, maximum: 3600000, default: 60000 },
+      },
+    },
     collector: {
       type: 'object',
       additionalProperties: false,
@@ -213,6 +227,8 @@ export const meshtraceSchema = {
           labels: labelMap,
           address: hostPort,
           protocol: { enum: ['http', 'tcp'], default: 'http' },
+          // The service forwards no trace headers: its sidecar links its calls to its requests.
+          linking: { type: 'boolean', default: false },
           sidecar: {
             type: 'object',
             additionalProperties: false,

@@ -10,8 +10,19 @@ export interface ServiceConfig {
   /** host:port of the application itself. */
   address: string;
   protocol: 'http' | 'tcp';
+  /** The service forwards no trace headers: its sidecar links its calls online (issue 9). */
+  linking: boolean;
   sidecar: { inbound_port?: number };
   dependencies: { service: string; listen_port: number }[];
+}
+
+/** The filter's linking parameters (wasm-filters/assembly/linking/config.ts), snake_case as written. */
+export interface LinkingParameters {
+  threshold: number;
+  min_samples: number;
+  max_inflight: number;
+  max_candidates: number;
+  max_age_ms: number;
 }
 
 export interface MeshtraceConfig {
@@ -25,6 +36,7 @@ export interface MeshtraceConfig {
     request_headers: { header: string; attribute: string }[];
     max_attribute_length: number;
   };
+  linking: LinkingParameters;
   collector?: { endpoint: string; protocol: 'otlp_http' | 'otlp_grpc'; timeout_ms: number; max_queue: number };
   ext_proc?: { mode: 'ext_proc' | 'ext_authz'; address: string; timeout_ms: number; failure_mode_allow: boolean };
   wasm: {
