@@ -12,7 +12,7 @@
 // confidence 1 / (1 + e^−Δ), the posterior of the winner between the two hypotheses.
 // A link below `threshold` is dropped — a wrong link is worse than none.
 import type { Span } from '../model.ts';
-import { candidatesOf, contains, isProvisional, workloadOf } from './attributes.ts';
+import { candidatesOf, contains, isProvisional, operationOf, workloadOf } from './attributes.ts';
 import { type CallModel, capacityOf, edgeLogLikelihood } from './call-model.ts';
 import { type EdgeRef, MinCostFlow } from './min-cost-flow.ts';
 
@@ -53,6 +53,16 @@ export function assignProvisional(spans: readonly Span[], model: CallModel, opti
     return out;
   }
   const byWorkload = new Map<string, { inbound: Span[]; outbound: Span[] }>();
+  // Calls already linked under each inbound request (forwarded context, or linked online) use
+  // up part of its capacity: key inbound span id + operation.
+  const serverIds = new Set<string>();
+  for (const s of spans) if (s.kind === 'server' && workloadOf(s) !== null) serverIds.add(s.spanId);
+  const used = new Map<string, number>();
+  for (const s of spans) {
+    if (s.kind !== 'client' || s.parentSpanId === null || !serverIds.has(s.parentSpanId)) continue;
+    const k = `${s.parentSpanId}\u0000${operationOf(s)}`;
+    used.set(k, (used.get(k) ?? 0) + 1);
+  }
   for (const s of spans) {
     const w = workloadOf(s);
     if (w === null) continue;
@@ -64,7 +74,7 @@ export function assignProvisional(spans: readonly Span[], model: CallModel, opti
     if (s.kind === 'server') g.inbound.push(s);
     else if (isProvisional(s)) g.outbound.push(s);
   }
-  for (const [w, g] of byWorkload) assignWorkload(w, g.inbound, g.outbound, model, threshold, unlinkedLl, out);
+  for (const [w, g] of byWorkload) assignWorkload(w, g.inbound, g.outbound, model, used, threshold, unlinkedLl, out);
   return out;
 }
 
@@ -78,6 +88,7 @@ function assignWorkload(
   inbound: Span[],
   outbound: Span[],
   model: CallModel,
+  used: Map<string, number>,
   threshold: number,
   unlinkedLl: number,
   out: Assignment,
@@ -132,6 +143,7 @@ function assignWorkload(
       members.map((k) => outbound[k]!),
       members.map((k) => candidates[k]!),
       model,
+      used,
       threshold,
       unlinkedLl,
       out,
@@ -144,6 +156,7 @@ function assignGroup(
   outbound: Span[],
   candidates: Candidate[][],
   model: CallModel,
+  used: Map<string, number>,
   threshold: number,
   unlinkedLl: number,
   out: Assignment,
@@ -152,12 +165,14 @@ function assignGroup(
   const K = Math.max(unlinkedLl, ...candidates.flatMap((c) => c.map((x) => x.ll)));
   const slotIndex = new Map<string, number>();
   const slotCap: number[] = [];
+  const ops = outbound.map((o) => operationOf(o));
   for (const [k, o] of outbound.entries()) {
     for (const c of candidates[k]!) {
-      const key = `${c.inbound.spanId}\u0000${o.name}`;
+      const key = `${c.inbound.spanId}\u0000${ops[k]}`;
       if (slotIndex.has(key)) continue;
       slotIndex.set(key, slotCap.length);
-      slotCap.push(Math.min(outbound.length, capacityOf(model, workload, c.inbound.name, o.name)));
+      const left = capacityOf(model, workload, operationOf(c.inbound), ops[k]!) - (used.get(key) ?? 0);
+      slotCap.push(Math.max(0, Math.min(outbound.length, left)));
     }
   }
   const firstSlot = 2 + outbound.length;
@@ -169,7 +184,7 @@ function assignGroup(
     g.addEdge(2 + k, 1, 1, K - unlinkedLl);
     edges.push(
       candidates[k]!.map((c) => ({
-        ref: g.addEdge(2 + k, firstSlot + slotIndex.get(`${c.inbound.spanId}\u0000${o.name}`)!, 1, K - c.ll),
+        ref: g.addEdge(2 + k, firstSlot + slotIndex.get(`${c.inbound.spanId}\u0000${ops[k]}`)!, 1, K - c.ll),
         inbound: c.inbound,
       })),
     );

@@ -2,9 +2,11 @@
 // calls, how many times, in what order, and how long after the inbound request starts. Learnt
 // from edges that are already certain — outbound CLIENT spans whose parent is an inbound SERVER
 // span of the same workload (headers were forwarded, or a window had one candidate) — never
-// from inferred links, so a wrong guess cannot teach itself.
+// from inferred links, so a wrong guess cannot teach itself. An inbound request counts as a
+// sample only when no uncertain call of its workload started while it was in flight: otherwise
+// one of its calls may be among them, and its pattern would be learned short.
 import type { Span } from '../model.ts';
-import { INFERRED, workloadOf } from './attributes.ts';
+import { isCertainCall, isUncertainCall, operationOf, workloadOf } from './attributes.ts';
 import { fitLogNormal, type LogNormal, logNormalLogPdf } from './lognormal.ts';
 
 export interface OutboundPattern {
@@ -43,7 +45,7 @@ export function learnCallModel(spans: readonly Span[]): CallModel {
   for (const s of spans) byKey.set(`${s.traceId}:${s.spanId}`, s);
   const children = new Map<Span, Span[]>();
   for (const s of spans) {
-    if (s.kind !== 'client' || s.parentSpanId === null || s.attributes[INFERRED] === true) continue;
+    if (!isCertainCall(s)) continue;
     const w = workloadOf(s);
     const parent = byKey.get(`${s.traceId}:${s.parentSpanId}`);
     if (w === null || parent === undefined || parent.kind !== 'server' || workloadOf(parent) !== w) continue;
@@ -51,15 +53,26 @@ export function learnCallModel(spans: readonly Span[]): CallModel {
     if (list) list.push(s);
     else children.set(parent, [s]);
   }
-  // Every inbound span of a workload counts as a sample, including those that made no call.
+  // Starts of uncertain calls per workload, sorted: an inbound span overlapping one is not clean.
+  const uncertain = new Map<string, number[]>();
+  for (const s of spans) {
+    const w = workloadOf(s);
+    if (w === null || !isUncertainCall(s)) continue;
+    const l = uncertain.get(w);
+    if (l) l.push(s.startUs);
+    else uncertain.set(w, [s.startUs]);
+  }
+  for (const l of uncertain.values()) l.sort((a, b) => a - b);
+  // Every clean inbound span of a workload counts as a sample, including those that made no call.
   const groups = new Map<string, { workload: string; operation: string; inbound: Span[] }>();
   for (const s of spans) {
     const w = workloadOf(s);
-    if (s.kind !== 'server' || w === null) continue;
-    const k = patternKey(w, s.name);
+    if (s.kind !== 'server' || w === null || overlapsAny(uncertain.get(w), s.startUs, s.endUs)) continue;
+    const op = operationOf(s);
+    const k = patternKey(w, op);
     const g = groups.get(k);
     if (g) g.inbound.push(s);
-    else groups.set(k, { workload: w, operation: s.name, inbound: [s] });
+    else groups.set(k, { workload: w, operation: op, inbound: [s] });
   }
   const patterns = new Map<string, InboundPattern>();
   for (const [k, g] of groups) patterns.set(k, learnPattern(g.workload, g.operation, g.inbound, children));
@@ -81,13 +94,14 @@ function learnPattern(
     const calls = [...(children.get(parent) ?? [])].sort((a, b) => a.startUs - b.startUs);
     const perOp = new Map<string, number>();
     for (const [i, c] of calls.entries()) {
-      let a = acc.get(c.name);
+      const cop = operationOf(c);
+      let a = acc.get(cop);
       if (!a) {
         a = { callers: 0, calls: 0, max: 0, delay: [], tail: [], after: [] };
-        acc.set(c.name, a);
+        acc.set(cop, a);
       }
       a.calls++;
-      perOp.set(c.name, (perOp.get(c.name) ?? 0) + 1);
+      perOp.set(cop, (perOp.get(cop) ?? 0) + 1);
       a.delay.push(c.startUs - parent.startUs);
       a.tail.push(parent.endUs - c.endUs);
       let prevEnd = -Infinity;
@@ -102,7 +116,7 @@ function learnPattern(
       a.callers++;
       a.max = Math.max(a.max, n);
     }
-    const ops = calls.map((c) => c.name);
+    const ops = calls.map((c) => operationOf(c));
     const sk = ops.join('\u0000');
     const sc = seqCount.get(sk);
     if (sc) sc.n++;
@@ -134,9 +148,9 @@ function learnPattern(
  * 0 when the model knows nothing about the inbound operation (every candidate equally likely).
  */
 export function edgeLogLikelihood(model: CallModel, workload: string, inbound: Span, outbound: Span): number | null {
-  const p = model.patterns.get(patternKey(workload, inbound.name));
+  const p = model.patterns.get(patternKey(workload, operationOf(inbound)));
   if (p === undefined || p.samples === 0) return 0;
-  const o = p.outbound.get(outbound.name);
+  const o = p.outbound.get(operationOf(outbound));
   if (o === undefined) return null;
   return (
     Math.log(o.share) +
@@ -150,4 +164,17 @@ export function capacityOf(model: CallModel, workload: string, inboundOperation:
   const p = model.patterns.get(patternKey(workload, inboundOperation));
   if (p === undefined || p.samples === 0) return Number.POSITIVE_INFINITY;
   return p.outbound.get(operation)?.maxCount ?? 0;
+}
+
+/** Whether a sorted list of times has one within [from, to]. */
+function overlapsAny(sorted: number[] | undefined, from: number, to: number): boolean {
+  if (sorted === undefined) return false;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && sorted[lo]! <= to;
 }

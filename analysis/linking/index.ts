@@ -4,3 +4,5 @@ export * from './attributes.ts';
 export * from './call-model.ts';
 export { assignGreedy } from './greedy.ts';
 export { relink, type RelinkResult } from './relink.ts';
+export { type LinkWindowOptions, type LinkWindowResult, linkWindow } from './link-window.ts';
+export { type GroundTruth, type LinkingScore, REQUEST_ID, scoreLinking } from './score.ts';

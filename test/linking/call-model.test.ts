@@ -47,10 +47,32 @@ test('inferred links never train the model', (t) => {
   const c = span('C', 'GET /x', 'client', 10, 500, { trace: 'T', parent: 'S', workload: 'w' });
   c.attributes['meshtrace.link.inferred'] = true;
   const m = learnCallModel([s, c]);
-  t.is(m.patterns.get(patternKey('w', 'GET /home'))!.outbound.size, 0);
+  // Not even a sample: with a guessed call in flight, the request's own pattern is uncertain.
+  t.is(m.patterns.get(patternKey('w', 'GET /home')), undefined);
   t.is(
     learnCallModel([s, { ...c, attributes: { 'meshtrace.workload': 'w' } }]).patterns.get(patternKey('w', 'GET /home'))!
       .outbound.size,
     1,
   );
+});
+
+test('a call the sidecar linked with one request in flight is certain and trains the model; a model link does not', (t) => {
+  const s = span('S', 'GET /home', 'server', 0, 1000, { trace: 'T', workload: 'w' });
+  const c = span('C', 'GET /x', 'client', 10, 500, { trace: 'T', parent: 'S', workload: 'w' });
+  const linked = (method: string) => ({
+    ...c,
+    attributes: { ...c.attributes, 'meshtrace.link.inferred': true, 'meshtrace.link.method': method },
+  });
+  t.is(learnCallModel([s, linked('single')]).patterns.get(patternKey('w', 'GET /home'))?.outbound.size, 1);
+  t.is(learnCallModel([s, linked('model')]).patterns.get(patternKey('w', 'GET /home')), undefined);
+});
+
+test('spans named only by their method are told apart by path template and called server', (t) => {
+  const s = span('S', 'GET', 'server', 0, 1000, { trace: 'T', workload: 'w' });
+  s.attributes['url.path'] = '/order/42';
+  const c = span('C', 'GET', 'client', 10, 500, { trace: 'T', parent: 'S', workload: 'w' });
+  c.attributes['url.path'] = '/stock/42';
+  c.attributes['server.address'] = 'inventory:80';
+  const p = learnCallModel([s, c]).patterns.get(patternKey('w', 'GET /order/*'));
+  t.deepEqual([...(p?.outbound.keys() ?? [])], ['GET inventory:80/stock/*']);
 });
