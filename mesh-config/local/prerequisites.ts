@@ -32,19 +32,26 @@ export function prerequisites(): { missing: string[]; goBin: string | null; pyth
 
 /** Builds the Go sample once per source version into .meshtrace/bin (go's own cache helps too). */
 export function buildPricing(goBin: string, log: (l: string) => void): string {
-  const src = join(SERVICES_DIR, 'pricing');
+  return buildGoService(goBin, join(SERVICES_DIR, 'pricing'), 'pricing', log);
+}
+
+/**
+ * Builds the Go program in `src` into .meshtrace/bin/<name>-<source hash>, once per source
+ * version (standard library only: nothing is downloaded).
+ */
+export function buildGoService(goBin: string, src: string, name: string, log: (l: string) => void): string {
   const hash = createHash('sha256');
   for (const f of readdirSync(src).sort()) hash.update(f).update(readFileSync(join(src, f)));
   const binDir = join(repoRoot, '.meshtrace', 'bin');
-  const bin = join(binDir, `pricing-${hash.digest('hex').slice(0, 12)}`);
+  const bin = join(binDir, `${name}-${hash.digest('hex').slice(0, 12)}`);
   if (existsSync(bin)) return bin;
-  log('  building the Go sample service (first run compiles the standard library; later runs are cached)…');
+  log(`  building the Go service ${name} (first run compiles the standard library; later runs are cached)…`);
   mkdirSync(binDir, { recursive: true });
   const r = spawnSync(goBin, ['build', '-o', bin, '.'], {
     cwd: src,
     encoding: 'utf8',
     env: { ...process.env, CGO_ENABLED: '0' },
   });
-  if (r.status !== 0) throw new Error(`go build failed:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`go build of ${src} failed:\n${r.stderr}`);
   return bin;
 }

@@ -1,0 +1,3 @@
+module meshtrace.dev/examples/legacy/inventory
+
+go 1.21
