@@ -56,6 +56,8 @@ export class MinCostFlow {
       while (heap.size > 0) {
         const [d, u] = heap.pop();
         if (d > dist[u]!) continue;
+        // The sink is settled: nothing further can shorten its path.
+        if (u === t) break;
         const edges = this.adj[u]!;
         for (let i = 0; i < edges.length; i++) {
           const e = edges[i]!;
@@ -70,7 +72,11 @@ export class MinCostFlow {
         }
       }
       if (dist[t] === Number.POSITIVE_INFINITY) break;
-      for (let v = 0; v < n; v++) if (dist[v]! < Number.POSITIVE_INFINITY) potential[v]! += dist[v]!;
+      // Stopping at the sink leaves farther nodes unsettled; raising every potential by
+      // min(dist, dist[t]) still keeps each residual reduced cost ≥ 0 (the usual early-exit
+      // form of Johnson's reweighting).
+      const dt = dist[t]!;
+      for (let v = 0; v < n; v++) potential[v]! += Math.min(dist[v]!, dt);
       let push = limit - flow;
       for (let v = t; v !== s; v = prevNode[v]!) push = Math.min(push, this.adj[prevNode[v]!]![prevEdge[v]!]!.cap);
       for (let v = t; v !== s; v = prevNode[v]!) {
