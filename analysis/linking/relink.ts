@@ -5,7 +5,7 @@
 // whole chain ends in the topmost trace, because a span's trace is taken from its topmost
 // ancestor over the re-parented edges.
 import type { Span } from '../model.ts';
-import { CONFIDENCE, INFERRED } from './attributes.ts';
+import { CONFIDENCE, INFERRED, PROVISIONAL } from './attributes.ts';
 import type { Link } from './assign.ts';
 
 export interface RelinkResult {
@@ -15,7 +15,17 @@ export interface RelinkResult {
 
 const keyOf = (traceId: string, spanId: string): string => `${traceId}:${spanId}`;
 
-export function relink(spans: readonly Span[], links: readonly Link[]): RelinkResult {
+/** A span to cut from its parent: it becomes the root of a trace of its own (id from its span id). */
+export interface Detach {
+  traceId: string;
+  spanId: string;
+}
+
+/**
+ * Applies `links`, and cuts each `detach` span loose (an online guess the offline pass could not
+ * confirm: a wrong link is worse than none). A span both linked and detached is linked.
+ */
+export function relink(spans: readonly Span[], links: readonly Link[], detach: readonly Detach[] = []): RelinkResult {
   const errors: string[] = [];
   const byKey = new Map<string, Span>();
   for (const s of spans) byKey.set(keyOf(s.traceId, s.spanId), s);
@@ -34,7 +44,14 @@ export function relink(spans: readonly Span[], links: readonly Link[]): RelinkRe
       parentKey.set(ok, ik);
     }
   }
+  const cut = new Set<string>();
+  for (const d of detach) {
+    const k = keyOf(d.traceId, d.spanId);
+    if (!byKey.has(k)) errors.push(`relink: detached span ${k} not in the span set`);
+    else if (!linkOf.has(k)) cut.add(k);
+  }
   const parentOf = (k: string): string | null => {
+    if (cut.has(k)) return null;
     const p = parentKey.get(k);
     if (p !== undefined) return p;
     const s = byKey.get(k)!;
@@ -68,7 +85,8 @@ export function relink(spans: readonly Span[], links: readonly Link[]): RelinkRe
       path.push(cur);
       const p = parentOf(cur);
       if (p === null || !byKey.has(p)) {
-        trace = byKey.get(cur)!.traceId;
+        const top = byKey.get(cur)!;
+        trace = cut.has(cur) ? top.spanId.padStart(32, '0') : top.traceId;
         break;
       }
       cur = p;
@@ -93,6 +111,11 @@ export function relink(spans: readonly Span[], links: readonly Link[]): RelinkRe
       copy.parentSpanId = link.inboundSpanId;
       copy.attributes[CONFIDENCE] = link.confidence;
       copy.attributes[INFERRED] = true;
+    } else if (cut.has(k)) {
+      copy.parentSpanId = null;
+      delete copy.attributes[CONFIDENCE];
+      delete copy.attributes[INFERRED];
+      copy.attributes[PROVISIONAL] = true;
     }
     return copy;
   });

@@ -1,0 +1,460 @@
+// Offline linking by triggers (chain-model.ts): in a window of one workload, every call start
+// and every response picks the event that set it off, each event setting off at most one thing.
+//
+//                 cap 1, cost K − ll(p → s)
+//   source ─▶ P ──────────────────────────▶ S ─▶ sink        P: arrivals, call starts, call ends
+//     │         └─ cap 1, K − ll(p → nothing) ─▶ DP ─▶ sink   S: call starts, responses
+//     └─▶ DS ─ cap 1, K + orphan ─▶ S                          (cap |P|)
+//          └──────── cost K ──────▶ DP
+//
+// Supply |P| + |S| units, sinks |S| + |P|: every S receives exactly one unit — from the event
+// that triggered it, or as an orphan at a high cost — and every P sends one, to what it set off
+// or to "nothing". The optimum is the most likely trigger assignment of the whole window. A
+// call then belongs to the request its chain of triggers starts at (an arrival). A chain is
+// kept only when it is consistent: the request's own response closes it, and each call lies
+// within its request. Confidence of a call = the weakest trigger on its chain, each
+// 1 / (1 + e^−Δ), Δ the log-likelihood the window loses when that trigger is forbidden
+// (MinCostFlow.detourCost). The closing edge is a check, not a confidence term: its cheapest
+// detour (two responses swapping closers) is an inconsistent assignment, never a real rival. Calls already certain (forwarded context, or
+// linked by the sidecar with one request in flight) constrain the rest; so do anchored calls —
+// whose path shares a value (an id) with exactly one request that contains them, where the model
+// saw that pair of operations share values nearly always. Every other call — provisional, or
+// linked online by the model — is decided here. A call → call trigger is likelier when the call
+// left on the connection the earlier call used, where the model saw the app reuse connections.
+import type { Span } from '../model.ts';
+import { isCertainCall, operationOf, workloadOf } from './attributes.ts';
+import type { Link } from './assign.ts';
+import {
+  type ChainModel,
+  compareEvents,
+  connectionOf,
+  type EventKind,
+  eventType,
+  pathValues,
+  sharesValue,
+  type TimelineEvent,
+  type WorkloadChains,
+} from './chain-model.ts';
+import { logNormalLogPdf } from './lognormal.ts';
+import { type EdgeRef, MinCostFlow } from './min-cost-flow.ts';
+
+export interface ChainAssignOptions {
+  /** Least confidence (0–1) for a call to be linked. Default 0.9. */
+  threshold?: number;
+  /** Log-likelihood cost of a start or response with no trigger. Default 40 nats. */
+  orphanCost?: number;
+  /** Floor on the spread of a learned gap (log scale): load stretches reaction times. Default 0.6. */
+  sigmaFloor?: number;
+  /** Triggers are looked for up to e^(μ + gapSigmas·σ) before an event (σ after the floor). Default 6. */
+  gapSigmas?: number;
+  /** At most this many candidate triggers per event, the likeliest. Default 6. */
+  maxCandidates?: number;
+  /** Observations a learned rate (shared values, reused connections) needs before it is used. Default 20. */
+  minSamples?: number;
+  /** Least learned share of calls passing on a request's value for the value to anchor a call. Default 0.9. */
+  anchorRate?: number;
+}
+
+export interface ChainUnlinked {
+  outboundTraceId: string;
+  outboundSpanId: string;
+  reason: 'no-trigger' | 'inconsistent' | 'below-threshold' | 'untrained';
+  best?: { inboundSpanId: string; confidence: number };
+}
+
+export interface ChainAssignment {
+  /** Confident links for every call that was not certain (some may repeat what the sidecar did). */
+  links: Link[];
+  unlinked: ChainUnlinked[];
+  errors: string[];
+}
+
+interface Node {
+  ev: TimelineEvent;
+  /** For S/F: the call; for A/E: the request. */
+  request: Span | null;
+  /** Certain request of a call (or the request itself for A/E); null when unknown. */
+  known: Span | null;
+}
+
+export function assignByChains(
+  spans: readonly Span[],
+  model: ChainModel,
+  options: ChainAssignOptions = {},
+): ChainAssignment {
+  const threshold = options.threshold ?? 0.9;
+  const out: ChainAssignment = { links: [], unlinked: [], errors: [] };
+  if (!(threshold >= 0 && threshold <= 1)) {
+    out.errors.push(`assign: threshold must be within [0, 1], got ${threshold}`);
+    return out;
+  }
+  const byKey = new Map<string, Span>();
+  for (const s of spans) byKey.set(`${s.traceId}:${s.spanId}`, s);
+  const groups = new Map<string, { inbound: Span[]; calls: Span[] }>();
+  for (const s of spans) {
+    const w = workloadOf(s);
+    if (w === null || (s.kind !== 'server' && s.kind !== 'client')) continue;
+    const g = groups.get(w) ?? { inbound: [], calls: [] };
+    groups.set(w, g);
+    (s.kind === 'server' ? g.inbound : g.calls).push(s);
+  }
+  for (const [w, g] of groups) {
+    const uncertain = g.calls.filter((c) => !certainParent(c, byKey, w));
+    if (uncertain.length === 0) continue;
+    const wc = model.workloads.get(w);
+    if (wc === undefined || wc.requests === 0) {
+      for (const c of uncertain)
+        out.unlinked.push({ outboundTraceId: c.traceId, outboundSpanId: c.spanId, reason: 'untrained' });
+      continue;
+    }
+    assignWorkload(w, g.inbound, g.calls, byKey, wc, options, threshold, out);
+  }
+  return out;
+}
+
+function certainParent(c: Span, byKey: Map<string, Span>, w: string): Span | null {
+  if (!isCertainCall(c)) return null;
+  const p = byKey.get(`${c.traceId}:${c.parentSpanId}`);
+  return p !== undefined && p.kind === 'server' && workloadOf(p) === w ? p : null;
+}
+
+function assignWorkload(
+  workload: string,
+  inbound: Span[],
+  calls: Span[],
+  byKey: Map<string, Span>,
+  wc: WorkloadChains,
+  options: ChainAssignOptions,
+  threshold: number,
+  out: ChainAssignment,
+): void {
+  const orphanCost = options.orphanCost ?? 40;
+  const sigmaFloor = options.sigmaFloor ?? 0.6;
+  const sigmas = options.gapSigmas ?? 6;
+  const perEvent = options.maxCandidates ?? 6;
+  const minSamples = options.minSamples ?? 20;
+  const anchorRate = options.anchorRate ?? 0.9;
+  const anchors = anchorByValues(inbound, calls, byKey, workload, wc, minSamples, anchorRate);
+
+  const nodes: Node[] = [];
+  const add = (kind: EventKind, span: Span, timeUs: number, request: Span | null, known: Span | null) =>
+    nodes.push({ ev: { kind, type: eventType(kind, span), timeUs, span }, request, known });
+  for (const r of inbound) {
+    add('A', r, r.startUs, r, r);
+    add('E', r, r.endUs, r, r);
+  }
+  for (const c of calls) {
+    const known = certainParent(c, byKey, workload) ?? anchors.get(c) ?? null;
+    add('S', c, c.startUs, null, known);
+    add('F', c, c.endUs, null, known);
+  }
+  nodes.sort((a, b) => compareEvents(a.ev, b.ev));
+
+  // Trigger statistics with Laplace smoothing; gap densities with a spread floor.
+  const pTrigger = (type: string): number => {
+    const s = wc.byType.get(type);
+    return s === undefined ? 0.5 : (s.triggered + 1) / (s.seen + 2);
+  };
+  const spread = (sigma: number) => Math.max(sigmaFloor, sigma);
+  const reach = (t: { gap: { mu: number; sigma: number } }) => Math.exp(t.gap.mu + sigmas * spread(t.gap.sigma));
+  let windowUs = 0;
+  for (const s of wc.byType.values()) for (const t of s.to.values()) windowUs = Math.max(windowUs, reach(t));
+
+  const pIndex = new Map<Node, number>();
+  const sIndex = new Map<Node, number>();
+  const P: Node[] = [];
+  const S: Node[] = [];
+  for (const n of nodes) {
+    if (n.ev.kind !== 'E') {
+      pIndex.set(n, P.length);
+      P.push(n);
+    }
+    if (n.ev.kind === 'S' || n.ev.kind === 'E') {
+      sIndex.set(n, S.length);
+      S.push(n);
+    }
+  }
+
+  interface Cand {
+    p: number;
+    s: number;
+    ll: number;
+  }
+  const cands: Cand[] = [];
+  const position = new Map<Node, number>(nodes.map((n, i) => [n, i]));
+  for (const [si, sn] of S.entries()) {
+    const end = position.get(sn)!;
+    const mine: Cand[] = [];
+    for (let i = end - 1; i >= 0; i--) {
+      const pn = nodes[i]!;
+      const gap = sn.ev.timeUs - pn.ev.timeUs;
+      if (gap > windowUs) break;
+      if (pn.ev.kind === 'E' || !compatible(pn, sn)) continue;
+      const stats = wc.byType.get(pn.ev.type);
+      const tr = stats?.to.get(sn.ev.type);
+      if (stats === undefined || tr === undefined || gap > reach(tr)) continue;
+      const ll =
+        Math.log(pTrigger(pn.ev.type)) +
+        Math.log(tr.n / Math.max(1, stats.triggered)) +
+        logNormalLogPdf({ ...tr.gap, sigma: spread(tr.gap.sigma) }, gap) +
+        connectionLogRatio(pn, sn, tr, minSamples);
+      mine.push({ p: pIndex.get(pn)!, s: si, ll });
+    }
+    // The likeliest few: a trigger many nats behind the best is never worth its place in the solve.
+    mine.sort((a, b) => b.ll - a.ll);
+    cands.push(...mine.slice(0, perEvent));
+  }
+  const llNone = P.map((pn) => Math.log(1 - pTrigger(pn.ev.type)));
+  let K = 0;
+  for (const c of cands) K = Math.max(K, c.ll);
+  for (const v of llNone) K = Math.max(K, v);
+
+  // Solve; then forbid each trigger that broke a chain (a response closing another request's
+  // chain, a call placed outside its request) and solve again, a few rounds at most.
+  const forbidden = new Set<number>();
+  let solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+  const startOf = new Map<Span, Node>();
+  for (const sn of S) if (sn.ev.kind === 'S') startOf.set(sn.ev.span, sn);
+  let resolve = resolver(solved, S, P, cands, sIndex, startOf, false);
+  for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
+    const before = forbidden.size;
+    for (const sn of S) {
+      const k = solved.trigger[sIndex.get(sn)!]!;
+      if (k < 0) continue;
+      const r = resolve(sn).request;
+      if (
+        sn.ev.kind === 'E'
+          ? r !== sn.ev.span
+          : r !== null && !(r.startUs <= sn.ev.span.startUs && sn.ev.span.endUs <= r.endUs)
+      )
+        forbidden.add(k);
+    }
+    if (forbidden.size === before) break;
+    solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+    resolve = resolver(solved, S, P, cands, sIndex, startOf, false);
+  }
+  const resolveRequest = (sn: Node) => resolve(sn).request;
+  resolve = resolver(solved, S, P, cands, sIndex, startOf, true);
+
+  // A request is consistent when its response's chain leads back to its own arrival.
+  const closes = new Set<Span>();
+  for (const sn of S) if (sn.ev.kind === 'E' && resolveRequest(sn) === sn.ev.span) closes.add(sn.ev.span);
+
+  for (const c of calls) {
+    if (certainParent(c, byKey, workload)) continue;
+    const r = resolve(startOf.get(c)!);
+    const unlinked = (reason: ChainUnlinked['reason'], best?: ChainUnlinked['best']) =>
+      out.unlinked.push({ outboundTraceId: c.traceId, outboundSpanId: c.spanId, reason, ...(best && { best }) });
+    if (r.request === null) {
+      unlinked('no-trigger');
+      continue;
+    }
+    const contained = r.request.startUs <= c.startUs && c.endUs <= r.request.endUs;
+    if (!closes.has(r.request) || !contained) {
+      unlinked('inconsistent', { inboundSpanId: r.request.spanId, confidence: 0 });
+      continue;
+    }
+    const conf = r.conf;
+    if (conf < threshold) {
+      unlinked('below-threshold', { inboundSpanId: r.request.spanId, confidence: conf });
+      continue;
+    }
+    out.links.push({
+      outboundTraceId: c.traceId,
+      outboundSpanId: c.spanId,
+      inboundTraceId: r.request.traceId,
+      inboundSpanId: r.request.spanId,
+      confidence: conf,
+    });
+  }
+}
+
+/**
+ * Whether `p` may have set off `s` given what is certain: arrivals and responses belong to their
+ * request; a certain call to its parent. Events of two different known requests never chain.
+ */
+function compatible(p: Node, s: Node): boolean {
+  if (p.ev.kind === 'A' && s.ev.kind === 'E') return p.request === s.request;
+  if (p.ev.kind === 'A' && s.ev.kind === 'S' && s.ev.span.endUs > p.request!.endUs) return false;
+  if (s.ev.kind === 'E' && (p.ev.kind === 'S' || p.ev.kind === 'F') && p.ev.span.startUs < s.request!.startUs)
+    return false;
+  return p.known === null || s.known === null || p.known === s.known;
+}
+
+const MAX_REPAIR_ROUNDS = 6;
+
+interface Solved {
+  /** Each S's trigger (index into the candidates), or -1 for an orphan. */
+  trigger: Int32Array;
+  /** Confidence of a chosen trigger (by candidate index), computed on demand. */
+  confidence(k: number): number;
+}
+
+/**
+ * Starts and responses per solve. Triggers reach back a few milliseconds, so a window is solved
+ * in consecutive chunks of events, each seeing the triggers earlier chunks left free: the cost
+ * grows linearly with the window instead of quadratically, and only choices across a seam can
+ * differ from one global solve.
+ */
+const CHUNK = 256;
+
+/** The trigger assignment (see the drawing at the top), solved chunk by chunk in time order. */
+function solveTriggers(
+  nP: number,
+  nS: number,
+  cands: { p: number; s: number; ll: number }[],
+  llNone: number[],
+  K: number,
+  orphanCost: number,
+  forbidden: Set<number>,
+): Solved {
+  const trigger = new Int32Array(nS).fill(-1);
+  const used = new Uint8Array(nP);
+  const bySink: number[][] = Array.from({ length: nS }, () => []);
+  for (const [k, c] of cands.entries()) if (!forbidden.has(k)) bySink[c.s]!.push(k);
+  const owner: { g: MinCostFlow; ref: EdgeRef }[] = new Array(cands.length);
+  for (let from = 0; from < nS; from += CHUNK) {
+    const to = Math.min(nS, from + CHUNK);
+    // This chunk's starts/responses and the still-free events that could have triggered them.
+    const localP = new Map<number, number>();
+    const ks: number[] = [];
+    for (let j = from; j < to; j++) {
+      for (const k of bySink[j]!) {
+        const p = cands[k]!.p;
+        if (used[p]) continue;
+        if (!localP.has(p)) localP.set(p, localP.size);
+        ks.push(k);
+      }
+    }
+    // 0 source, 1 sink, 2 DS, 3 DP, then the chunk's P, then its S.
+    const nLocalS = to - from;
+    const firstP = 4;
+    const firstS = firstP + localP.size;
+    const g = new MinCostFlow(firstS + nLocalS);
+    for (const [p, i] of localP) {
+      g.addEdge(0, firstP + i, 1, 0);
+      g.addEdge(firstP + i, 3, 1, K - llNone[p]!);
+    }
+    g.addEdge(0, 2, nLocalS, 0);
+    g.addEdge(2, 3, nLocalS, K);
+    for (let j = 0; j < nLocalS; j++) {
+      g.addEdge(2, firstS + j, 1, K + orphanCost);
+      g.addEdge(firstS + j, 1, 1, 0);
+    }
+    g.addEdge(3, 1, localP.size, 0);
+    const refs = ks.map((k) =>
+      g.addEdge(firstP + localP.get(cands[k]!.p)!, firstS + cands[k]!.s - from, 1, K - cands[k]!.ll),
+    );
+    g.solve(0, 1);
+    for (const [i, k] of ks.entries()) {
+      owner[k] = { g, ref: refs[i]! };
+      if (g.flowOn(refs[i]!) > 0) {
+        trigger[cands[k]!.s] = k;
+        used[cands[k]!.p] = 1;
+      }
+    }
+  }
+  const cache = new Map<number, number>();
+  return {
+    trigger,
+    confidence(k) {
+      let v = cache.get(k);
+      if (v === undefined) {
+        const o = owner[k]!;
+        const delta = o.g.detourCost(o.ref);
+        v = delta === Number.POSITIVE_INFINITY ? 1 : 1 / (1 + Math.exp(-delta));
+        cache.set(k, v);
+      }
+      return v;
+    },
+  };
+}
+
+/** The request each start or response's chain of triggers begins at, and the weakest trigger on it. */
+function resolver(
+  solved: Solved,
+  S: Node[],
+  P: Node[],
+  cands: { p: number; s: number; ll: number }[],
+  sIndex: Map<Node, number>,
+  startOf: Map<Span, Node>,
+  withConfidence: boolean,
+): (sn: Node) => { request: Span | null; conf: number } {
+  const edgeConfidence = (k: number): number => solved.confidence(k);
+  const memo = new Map<Node, { request: Span | null; conf: number }>();
+  const resolve = (sn: Node): { request: Span | null; conf: number } => {
+    const hit = memo.get(sn);
+    if (hit) return hit;
+    memo.set(sn, { request: null, conf: 0 }); // guards a (theoretically impossible) cycle
+    const k = solved.trigger[sIndex.get(sn)!]!;
+    let res: { request: Span | null; conf: number };
+    if (k < 0) res = { request: null, conf: 0 };
+    else {
+      const pn = P[cands[k]!.p]!;
+      // Confidence is computed lazily: only chains that end up linked pay for their detours.
+      const conf = () => (withConfidence ? edgeConfidence(k) : 1);
+      if (pn.ev.kind === 'A') res = { request: pn.request, conf: conf() };
+      else {
+        const up = resolve(startOf.get(pn.ev.span)!);
+        res = { request: up.request, conf: up.request === null ? 0 : Math.min(conf(), up.conf) };
+      }
+    }
+    memo.set(sn, res);
+    return res;
+  };
+  return resolve;
+}
+
+/** Chance that a call shares a connection with an unrelated earlier call (pool reuse across requests). */
+const UNRELATED_SAME_CONNECTION = 0.2;
+
+/** Log-likelihood ratio of the connection evidence on a call → call trigger; 0 when unlearned or unknown. */
+function connectionLogRatio(
+  p: Node,
+  s: Node,
+  tr: { connectionKnown: number; sameConnection: number },
+  minSamples: number,
+): number {
+  if ((p.ev.kind !== 'S' && p.ev.kind !== 'F') || s.ev.kind !== 'S' || tr.connectionKnown < minSamples) return 0;
+  const a = connectionOf(p.ev.span);
+  const b = connectionOf(s.ev.span);
+  if (a === null || b === null) return 0;
+  const same = Math.min(0.98, Math.max(0.02, (tr.sameConnection + 1) / (tr.connectionKnown + 2)));
+  return a === b ? Math.log(same / UNRELATED_SAME_CONNECTION) : Math.log((1 - same) / (1 - UNRELATED_SAME_CONNECTION));
+}
+
+/**
+ * Calls whose path shares a value with exactly one request of the workload that contains them in
+ * time, where the model saw calls of that operation under that request operation pass the
+ * request's value on at least `rate` of the time (Laplace-smoothed, `minSamples` observations).
+ */
+function anchorByValues(
+  inbound: Span[],
+  calls: Span[],
+  byKey: Map<string, Span>,
+  workload: string,
+  wc: WorkloadChains,
+  minSamples: number,
+  rate: number,
+): Map<Span, Span> {
+  const out = new Map<Span, Span>();
+  const sorted = [...inbound].sort((a, b) => a.startUs - b.startUs);
+  const values = new Map<Span, string[]>(sorted.map((r) => [r, pathValues(r)]));
+  for (const c of calls) {
+    if (certainParent(c, byKey, workload)) continue;
+    const mine = pathValues(c);
+    if (mine.length === 0) continue;
+    let match: Span | null = null;
+    let matches = 0;
+    for (const r of sorted) {
+      if (r.startUs > c.startUs) break;
+      if (c.endUs > r.endUs || !sharesValue(values.get(r)!, mine)) continue;
+      const v = wc.values.get(`${operationOf(r)}\u0000${operationOf(c)}`);
+      if (v === undefined || v.n < minSamples || (v.hits + 1) / (v.n + 2) < rate) continue;
+      match = r;
+      matches++;
+    }
+    if (matches === 1 && match !== null) out.set(c, match);
+  }
+  return out;
+}
