@@ -47,6 +47,9 @@ def record(inbound, op, sent):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; without TCP_NODELAY the second waits for the
+    # peer's delayed ACK (~40 ms) — a classic legacy stall, but not what these services model.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         if self.path == "/healthz":

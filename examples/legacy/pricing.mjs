@@ -1,7 +1,8 @@
 // pricing — a "legacy" Node service (no dependencies) that knows nothing of tracing.
 //
-// GET /quote/<n>: asks stock for a rate (GET /rate/<n>?k=<k>) one to three times (1 + n % 3),
-// one after the other, through its sidecar's outbound listener (STOCK_URL). Many requests are in
+// GET /quote/<n>: asks stock for exchange rates (GET /rate/EUR, /rate/USD, /rate/GBP — the first
+// 1 + n % 3 of them), one after the other, through its sidecar's outbound listener (STOCK_URL),
+// on keep-alive connections from Node's agent. Many requests are in
 // flight at once on the one event loop. It forwards no trace headers.
 //
 // Every call carries an x-request-id of its own making; GROUND_TRUTH (optional) receives one JSON
@@ -14,6 +15,7 @@ const PORT = Number(process.env.PORT);
 const STOCK = process.env.STOCK_URL;
 const TRUTH = process.env.GROUND_TRUTH;
 const QUOTE = /^\/quote\/([0-9]{1,9})$/;
+const CURRENCIES = ['EUR', 'USD', 'GBP'];
 
 function get(url, sent) {
   const id = randomUUID();
@@ -55,7 +57,7 @@ const server = http.createServer(async (req, res) => {
   const sent = [];
   try {
     const rates = [];
-    for (let k = 1; k <= 1 + (n % 3); k++) rates.push(await get(`${STOCK}/rate/${n}?k=${k}`, sent));
+    for (const currency of CURRENCIES.slice(0, 1 + (n % 3))) rates.push(await get(`${STOCK}/rate/${currency}`, sent));
     record(req.headers['x-request-id'], sent);
     reply(res, 200, { service: 'pricing', lang: 'node', n, price: 100 + (n % 50), rates: rates.length });
   } catch (err) {

@@ -1,6 +1,6 @@
 """stock -- a "legacy" Python leaf service (standard library only): it calls nobody.
 
-GET /stock/<n>, /reserve/<n>, /rate/<n>: looks something up (1-6 ms, as a database would take)
+GET /stock/<sku>, /reserve/<n>, /rate/<currency>: looks something up (1-6 ms, as a database would take)
 and answers. GROUND_TRUTH (optional) gets one JSON line per request with no calls, so a test can
 tell a leaf that answered from one that was never reached.
 """
@@ -16,12 +16,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT = int(os.environ["PORT"])
 TRUTH = os.environ.get("GROUND_TRUTH")
-ROUTE = re.compile(r"^/(stock|reserve|rate)/([0-9]{1,9})(\?.*)?$")
+ROUTE = re.compile(r"^/(stock|reserve|rate)/([0-9]{1,9}|[A-Z]{3})$")
 truth_lock = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; without TCP_NODELAY the second waits for the
+    # peer's delayed ACK (~40 ms) — a classic legacy stall, but not what these services model.
+    disable_nagle_algorithm = True
 
     def do_GET(self):
         if self.path == "/healthz":
@@ -34,7 +37,7 @@ class Handler(BaseHTTPRequestHandler):
             line = json.dumps({"service": "stock", "in": self.headers.get("x-request-id"), "op": f"GET /{m.group(1)}", "out": []})
             with truth_lock, open(TRUTH, "a") as f:
                 f.write(line + "\n")
-        self.reply(200, {"service": "stock", "lang": "python", "what": m.group(1), "n": int(m.group(2)), "units": random.randint(0, 40)})
+        self.reply(200, {"service": "stock", "lang": "python", "what": m.group(1), "key": m.group(2), "units": random.randint(0, 40)})
 
     def reply(self, status, body):
         data = json.dumps(body).encode()

@@ -1,7 +1,8 @@
 // inventory — a "legacy" Go service (standard library only) that knows nothing of tracing.
 //
-// GET /item/<n>: asks stock (GET /stock/<n>) and pricing (GET /quote/<n>) at the same time, waits
-// for both, then — when n % 3 == 0 — reserves the item (GET /reserve/<n>) at stock: two or three
+// GET /item/<n>: asks stock for the item's SKU (GET /stock/<sku>, a number of its own, not n) and
+// pricing (GET /quote/<n>) at the same time, waits for both, then — when n % 3 == 0 — reserves
+// the item (GET /reserve/<n>) at stock: two or three
 // calls per request, in parallel and then in sequence, through its sidecar's outbound listeners
 // (STOCK_URL, PRICING_URL). GET /availability/<n> answers from memory and calls nobody. It
 // forwards no trace headers.
@@ -106,7 +107,8 @@ func handle(w http.ResponseWriter, r *http.Request) {
 		errs  [2]error
 	)
 	wg.Add(2)
-	go func() { defer wg.Done(); stock, errs[0] = get(fmt.Sprintf("%s/stock/%d", stockURL, n), &mu, &sent) }()
+	sku := (n*7919 + 13) % 100000 // the warehouse's own numbering
+	go func() { defer wg.Done(); stock, errs[0] = get(fmt.Sprintf("%s/stock/%d", stockURL, sku), &mu, &sent) }()
 	go func() { defer wg.Done(); quote, errs[1] = get(fmt.Sprintf("%s/quote/%d", pricingURL, n), &mu, &sent) }()
 	wg.Wait()
 	for _, err := range errs {

@@ -149,6 +149,9 @@ export function fillHttpAttributes(record: SpanRecord): void {
   // x-request-id as Envoy used it (kept from the client or generated): joins the span with
   // access logs and with the app's own logs, which often print it.
   setIfPresent(record, 'envoy.request_id', propString('request', 'id'));
+  // The downstream connection: a keep-alive client's consecutive requests share it.
+  const connection = propInt('connection', 'id', 0);
+  if (connection != 0) record.setInt('envoy.connection_id', connection);
   // Enrichment from ext_proc (metadata mode) after the filter's own facts, which win on a clash.
   addDynamicMetadata(record);
 
