@@ -215,7 +215,7 @@ function assignWorkload(
   let solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
   const startOf = new Map<Span, Node>();
   for (const sn of S) if (sn.ev.kind === 'S') startOf.set(sn.ev.span, sn);
-  let resolve = resolver(solved, S, P, cands, sIndex, startOf, false);
+  let resolve = resolver(solved, P, cands, sIndex, startOf, false);
   for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
     const before = forbidden.size;
     for (const sn of S) {
@@ -231,10 +231,10 @@ function assignWorkload(
     }
     if (forbidden.size === before) break;
     solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
-    resolve = resolver(solved, S, P, cands, sIndex, startOf, false);
+    resolve = resolver(solved, P, cands, sIndex, startOf, false);
   }
   const resolveRequest = (sn: Node) => resolve(sn).request;
-  resolve = resolver(solved, S, P, cands, sIndex, startOf, true);
+  resolve = resolver(solved, P, cands, sIndex, startOf, true);
 
   // A request is consistent when its response's chain leads back to its own arrival.
   const closes = new Set<Span>();
@@ -373,7 +373,6 @@ function solveTriggers(
 /** The request each start or response's chain of triggers begins at, and the weakest trigger on it. */
 function resolver(
   solved: Solved,
-  S: Node[],
   P: Node[],
   cands: { p: number; s: number; ll: number }[],
   sIndex: Map<Node, number>,

@@ -166,7 +166,7 @@ function assignGroup(
   const slotIndex = new Map<string, number>();
   const slotCap: number[] = [];
   const ops = outbound.map((o) => operationOf(o));
-  for (const [k, o] of outbound.entries()) {
+  for (const k of outbound.keys()) {
     for (const c of candidates[k]!) {
       const key = `${c.inbound.spanId}\u0000${ops[k]}`;
       if (slotIndex.has(key)) continue;
@@ -179,7 +179,7 @@ function assignGroup(
   const g = new MinCostFlow(firstSlot + slotCap.length);
   for (const [s, cap] of slotCap.entries()) g.addEdge(firstSlot + s, 1, cap, 0);
   const edges: { ref: EdgeRef; inbound: Span }[][] = [];
-  for (const [k, o] of outbound.entries()) {
+  for (const k of outbound.keys()) {
     g.addEdge(0, 2 + k, 1, 0);
     g.addEdge(2 + k, 1, 1, K - unlinkedLl);
     edges.push(
