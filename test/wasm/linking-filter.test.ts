@@ -364,3 +364,31 @@ test('an unsampled inbound trace gives its linked call an unsampled context', as
   arrive(s, '/orders/1', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00');
   t.false(call(s, '/stock/1').sampled);
 });
+
+test('an id passed on: the one request in flight whose path shares a value gets the call', async (t) => {
+  const s = await sidecar({ min_samples: 10 }, true);
+  // Learned: /orders/<n> calls /stock/<n> — the id travels on.
+  for (let i = 0; i < 10; i++) isolated(s, `/orders/${100 + i}`, [`/stock/${100 + i}`]);
+  exported(s.inbound);
+  exported(s.outbound);
+  const a = arrive(s, '/orders/11');
+  const b = arrive(s, '/orders/12');
+  // Same moment, same operation, nothing called yet: only the id tells them apart.
+  const cb = call(s, '/stock/12');
+  const ca = call(s, '/stock/11');
+  t.is(cb.traceId, b.traceId);
+  t.is(ca.traceId, a.traceId);
+  finish(cb);
+  const [span] = exported(s.outbound);
+  t.is(span?.attributes['meshtrace.link.method'], 'model');
+  t.is(span?.attributes['meshtrace.link.confidence'], (10 + 1) / (10 + 2));
+});
+
+test('a shared value where the model never saw ids passed on decides nothing', async (t) => {
+  const s = await sidecar({ min_samples: 10 });
+  for (let i = 0; i < 10; i++) isolated(s, `/orders/${100 + i}`, ['/stock/7']); // never the order's id
+  arrive(s, '/orders/11');
+  arrive(s, '/orders/12');
+  call(s, '/stock/12');
+  t.is(s.outbound.metric('meshtrace.link.provisional'), 1);
+});

@@ -40,7 +40,7 @@ import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, Sampli
 import { newSpanId, newTraceId } from './ids';
 import { LinkAttributes } from '../export/link-attributes';
 import { LINK_METHOD_NAMES, LinkDecision, Linker, LinkMethod, newEntry } from '../linking/linker';
-import { operationKey } from '../linking/operation';
+import { operationKey, pathValues } from '../linking/operation';
 import { F_DEBUG, F_RANDOM, F_SAMPLED } from '../linking/registry';
 import { FilterMetrics } from './metrics';
 
@@ -183,7 +183,7 @@ export class TraceStream extends HttpContext {
     if (linker !== null && !result.valid && config.direction == 'outbound') {
       // The app sent no context: find the request that caused this call (linking/linker.ts).
       // A link becomes the inbound context, so trust, sampling and injection treat it as a parent.
-      const d = linker.decide(operationKey(req.method, req.authority, req.path), this.startNs);
+      const d = linker.decide(operationKey(req.method, req.authority, req.path), pathValues(req.path), this.startNs);
       const sl = new StreamLink();
       sl.decision = d;
       this.linking = sl;
@@ -274,7 +274,9 @@ export class TraceStream extends HttpContext {
       if (out.random) flags |= F_RANDOM;
       const op = operationKey(req.method, '', req.path);
       const reg = new StreamLink();
-      reg.slot = linker.register(newEntry(op, this.startNs, out.traceId, out.spanId, flags, out.tracestate));
+      reg.slot = linker.register(
+        newEntry(op, pathValues(req.path), this.startNs, out.traceId, out.spanId, flags, out.tracestate),
+      );
       this.linking = reg;
       countLinker(linker);
     }

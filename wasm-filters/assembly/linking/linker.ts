@@ -8,19 +8,23 @@
 // decide():
 //   0 in flight  → no link: the call is the app's own work (a new trace, as today);
 //   1 in flight  → linked, certain (method "single", confidence 1): nothing else could have caused it;
-//   several      → the learned pattern (model.ts) rules out requests whose operation never calls
+//   several      → a call that carries an id of exactly one request in flight (its path shares a
+//                  value with that request's) goes to it, where the model saw that pair of
+//                  operations pass values on; otherwise the learned pattern (model.ts) rules out
+//                  requests whose operation never calls
 //                  this one, has used up its calls of it, or is waiting on a call of its own and
 //                  never calls in parallel; the reaction gap ranks the rest. The best is linked
 //                  (method "model") when its confidence reaches the threshold; otherwise the call
 //                  starts a provisional trace carrying the candidates' span ids, which the
 //                  collector links offline with the whole window in view (analysis/linking).
 //
-// Confidence of a model link = the best survivor's posterior share of the gap likelihood ×
+// Confidence of a value link = the learned share of calls that carried the request's value
+// (Laplace-smoothed). Confidence of a model link = the best survivor's posterior share of the gap likelihood ×
 // (1 − 1/(N + 2)), N the fewest clean observations behind any rule that ruled a candidate out
 // (Laplace's rule of succession: the chance that a rule seen to hold N times fails next time).
 import { bytesToHex } from '../trace-context/chars';
 import { LinkingConfig } from './config';
-import { learnGap, learnRequest, Model, modelKey, opMaxCalls, opParallel, opSamples } from './model';
+import { learnGap, learnRequest, Model, modelKey, opMaxCalls, opParallel, opSamples, opValueRate } from './model';
 import {
   callsOf,
   E_FLAGS,
@@ -42,6 +46,7 @@ import {
   RegistryOutcome,
   registryKey,
   remove,
+  sharesValue,
 } from './registry';
 
 export enum LinkMethod {
@@ -118,7 +123,8 @@ export class Linker {
 
   // --- outbound side
 
-  decide(op: u32, nowNs: u64): LinkDecision {
+  /** `values`: hashes of the ids in the call's path (operation.ts pathValues). */
+  decide(op: u32, values: u32[], nowNs: u64): LinkDecision {
     const d = new LinkDecision();
     const snap = readRegistry(this.registryKey);
     const maxAgeNs = <u64>this.config.maxAgeMs * 1_000_000;
@@ -134,7 +140,7 @@ export class Linker {
       fill(d, p);
       d.method = LinkMethod.Single;
       d.confidence = 1;
-      this.record(d.slot, op, nowNs, true);
+      this.record(d.slot, op, sharesValue(p, values), nowNs, true);
       // A certain call is a clean sample of the app's reaction gap.
       const last = load<u64>(p + E_LAST);
       if (nowNs > last && !learnGap(this.modelKey, <f64>(nowNs - last) / 1000)) this.counters.casExhausted++;
@@ -143,6 +149,30 @@ export class Linker {
 
     const model = Model.read(this.modelKey);
     const minSamples = <u32>this.config.minSamples;
+
+    // An id passed on: the one request in flight whose path shares a value with the call.
+    if (values.length > 0) {
+      let match: usize = 0;
+      let matches = 0;
+      for (let i = 0; i < live.length; i++) {
+        if (sharesValue(live[i], values)) {
+          match = live[i];
+          matches++;
+        }
+      }
+      if (matches == 1) {
+        const rec = model.op(load<u32>(match + E_OP));
+        const rate = rec == 0 ? -1 : opValueRate(rec, op, minSamples);
+        if (rate >= this.config.threshold && !ruledOut(rec, match, op, minSamples)) {
+          fill(d, match);
+          d.method = LinkMethod.Model;
+          d.confidence = rate;
+          this.record(d.slot, op, true, nowNs, false);
+          return d;
+        }
+      }
+    }
+
     const useGap = model.gapSamples >= minSamples;
     const survivors: usize[] = [];
     const scores: f64[] = [];
@@ -150,13 +180,9 @@ export class Linker {
     for (let i = 0; i < live.length; i++) {
       const p = live[i];
       const rec = model.op(load<u32>(p + E_OP));
-      if (rec != 0 && opSamples(rec) >= minSamples) {
-        const most = opMaxCalls(rec, op);
-        const ruledOut = most < 0 || callsOf(p, op) >= most || (load<u8>(p + E_OUTSTANDING) > 0 && !opParallel(rec));
-        if (ruledOut) {
-          weakestRule = min(weakestRule, opSamples(rec));
-          continue;
-        }
+      if (ruledOut(rec, p, op, minSamples)) {
+        weakestRule = min(weakestRule, opSamples(rec));
+        continue;
       }
       survivors.push(p);
       const last = load<u64>(p + E_LAST);
@@ -174,7 +200,7 @@ export class Linker {
         fill(d, survivors[best]);
         d.method = LinkMethod.Model;
         d.confidence = confidence;
-        this.record(d.slot, op, nowNs, false);
+        this.record(d.slot, op, sharesValue(survivors[best], values), nowNs, false);
         return d;
       }
     }
@@ -189,7 +215,7 @@ export class Linker {
       if (write) ids.push(bytesToHex(p + E_SPAN, 8));
     }
     d.candidates = ids;
-    this.record(0, op, nowNs, false);
+    this.record(0, op, false, nowNs, false);
     return d;
   }
 
@@ -200,15 +226,26 @@ export class Linker {
     this.absorb(out);
   }
 
-  private record(slot: u32, op: u32, nowNs: u64, certain: bool): void {
+  private record(slot: u32, op: u32, valueHit: bool, nowNs: u64, certain: bool): void {
     const out = new RegistryOutcome();
-    noteCall(this.registryKey, slot, op, nowNs, certain, out);
+    noteCall(this.registryKey, slot, op, valueHit, nowNs, certain, out);
     this.absorb(out);
   }
 
   private absorb(out: RegistryOutcome): void {
     if (out.casExhausted) this.counters.casExhausted++;
   }
+}
+
+/**
+ * Whether the learned pattern of the entry's operation (record `rec`, 0 = unknown) says it cannot
+ * make this call now: it never calls `op`, has made all its calls of it, or is waiting on a call
+ * of its own and never has two out at once.
+ */
+function ruledOut(rec: usize, p: usize, op: u32, minSamples: u32): bool {
+  if (rec == 0 || opSamples(rec) < minSamples) return false;
+  const most = opMaxCalls(rec, op);
+  return most < 0 || callsOf(p, op) >= most || (load<u8>(p + E_OUTSTANDING) > 0 && !opParallel(rec));
 }
 
 function fill(d: LinkDecision, p: usize): void {
@@ -223,6 +260,7 @@ function fill(d: LinkDecision, p: usize): void {
 /** The entry a new inbound request registers. */
 export function newEntry(
   op: u32,
+  values: u32[],
   startNs: u64,
   traceId: string,
   spanId: string,
@@ -230,6 +268,7 @@ export function newEntry(
   tracestate: string,
 ): NewEntry {
   const e = new NewEntry();
+  e.values = values;
   e.op = op;
   e.startNs = startNs;
   e.traceId = traceId;

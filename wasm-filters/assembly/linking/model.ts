@@ -6,20 +6,22 @@
 //
 //   header: u32 magic "MTM1" · u32 ops · u32 gap samples · u32 – · f64 Σ ln gap · f64 Σ (ln gap)²
 //   op:     u32 inbound op · u32 clean samples · u8 most calls outstanding at once · u8 callees ·
-//           2 B – · u32 callee op[12] · u8 most calls of that callee in one request[12]
+//           2 B – · u32 callee op[12] · u8 most calls of that callee in one request[12] ·
+//           u16 calls of that callee seen[12] · u16 of which carried a value of the request[12]
 //
 // Two things are learned:
 //   - per inbound operation, which outbound operations a request of it calls, how many times at
 //     most, and whether it ever has two calls out at once (parallel) — the hard constraints that
-//     rule a candidate out (linker.ts);
+//     rule a candidate out (linker.ts) — and how often a call passes on an id of the request's
+//     path (the evidence that lets a shared value pick the parent);
 //   - per workload, the app's reaction gap: from the request's last event (arrival, a call
 //     leaving, an answer coming back) to its next call, as a log-normal — how a call's timing
 //     ranks the candidates that remain.
 import { getSharedData, setSharedData } from '../abi/hostcalls';
-import { E_MAX_OUTSTANDING, E_NOPS, E_OP, E_OPS, E_COUNTS } from './registry';
+import { E_COUNTS, E_MAX_OUTSTANDING, E_NOPS, E_OP, E_OPS, E_VALUE_HITS } from './registry';
 
 const HEADER = 32;
-const OP = 72;
+const OP = 120;
 const MAGIC: u32 = 0x314d544d;
 const MAX_OPS = 64;
 export const MAX_CALLEES = 12;
@@ -33,6 +35,9 @@ const O_MAX_OUTSTANDING = 8;
 const O_NCALLEES = 9;
 const O_CALLEES = 12;
 const O_MAX_COUNTS = 60;
+const O_VALUE_N = 72;
+const O_VALUE_HITS = 96;
+const U16_MAX: u32 = 65535;
 
 export function modelKey(workload: string): string {
   return 'meshtrace.link.model.' + workload;
@@ -68,7 +73,7 @@ export class Model {
     const n = <f64>load<u32>(base + 8);
     const mean = load<f64>(base + 16) / n;
     // A floor on the spread: a too-confident fit would turn timing noise into certainty.
-    const variance = max(load<f64>(base + 24) / n - mean * mean, 0.25);
+    const variance = max(load<f64>(base + 24) / n - mean * mean, 0.49);
     const x = Math.log(max(gapUs, 1));
     const d = x - mean;
     return -(d * d) / (2 * variance) - x;
@@ -87,6 +92,18 @@ export function opParallel(rec: usize): bool {
 export function opMaxCalls(rec: usize, callee: u32): i32 {
   const n = <i32>load<u8>(rec + O_NCALLEES);
   for (let k = 0; k < n; k++) if (load<u32>(rec + O_CALLEES + k * 4) == callee) return load<u8>(rec + O_MAX_COUNTS + k);
+  return -1;
+}
+
+/** Laplace-smoothed share of `callee` calls that carried a value of the request; -1 when seen fewer than `minSamples` times. */
+export function opValueRate(rec: usize, callee: u32, minSamples: u32): f64 {
+  const n = <i32>load<u8>(rec + O_NCALLEES);
+  for (let k = 0; k < n; k++) {
+    if (load<u32>(rec + O_CALLEES + k * 4) != callee) continue;
+    const seen = <u32>load<u16>(rec + O_VALUE_N + k * 2);
+    if (seen < minSamples) return -1;
+    return (<f64>load<u16>(rec + O_VALUE_HITS + k * 2) + 1) / (<f64>seen + 2);
+  }
   return -1;
 }
 
@@ -133,19 +150,21 @@ export function learnRequest(key: string, entry: ArrayBuffer): bool {
     for (let k = 0; k < calls; k++) {
       const callee = load<u32>(e + E_OPS + k * 4);
       const count = load<u8>(e + E_COUNTS + k);
+      const hits = load<u8>(e + E_VALUE_HITS + k);
       const nc = <i32>load<u8>(rec + O_NCALLEES);
-      let found = false;
-      for (let j = 0; j < nc; j++) {
-        if (load<u32>(rec + O_CALLEES + j * 4) == callee) {
-          if (count > load<u8>(rec + O_MAX_COUNTS + j)) store<u8>(rec + O_MAX_COUNTS + j, count);
-          found = true;
-          break;
-        }
-      }
-      if (!found && nc < MAX_CALLEES) {
+      let j = 0;
+      while (j < nc && load<u32>(rec + O_CALLEES + j * 4) != callee) j++;
+      if (j == nc) {
+        if (nc >= MAX_CALLEES) continue;
         store<u32>(rec + O_CALLEES + nc * 4, callee);
-        store<u8>(rec + O_MAX_COUNTS + nc, count);
         store<u8>(rec + O_NCALLEES, <u8>(nc + 1));
+      }
+      if (count > load<u8>(rec + O_MAX_COUNTS + j)) store<u8>(rec + O_MAX_COUNTS + j, count);
+      // Saturating counts: past 65535 observations the share is as good as it gets.
+      const seen = <u32>load<u16>(rec + O_VALUE_N + j * 2);
+      if (seen + <u32>count <= U16_MAX) {
+        store<u16>(rec + O_VALUE_N + j * 2, <u16>(seen + count));
+        store<u16>(rec + O_VALUE_HITS + j * 2, <u16>(<u32>load<u16>(rec + O_VALUE_HITS + j * 2) + hits));
       }
     }
     if (setSharedData(key, changetype<usize>(b), len, cas)) return true;

@@ -50,3 +50,34 @@ function flushSegment(h: u32, path: string, from: i32, to: i32, digit: bool): u3
   for (let i = from; i < to; i++) h = mix(h, <u32>path.charCodeAt(i));
   return h;
 }
+
+/** Values kept per request: enough for the ids a path carries, bounded for fixed-size records. */
+export const MAX_VALUES = 4;
+
+/**
+ * FNV-1a hashes of the path segments that hold a digit (what operationKey() turns into `*`):
+ * the ids a request carries, which an app often passes on to the calls it makes
+ * (/order/42 → /item/42). Query and fragment are left out; at most MAX_VALUES.
+ */
+export function pathValues(path: string): u32[] {
+  const out: u32[] = [];
+  const end = min(path.length, PATH_MAX);
+  let h = FNV_OFFSET;
+  let digit = false;
+  let len = 0;
+  for (let i = 0; i <= end && out.length < MAX_VALUES; i++) {
+    const c = i < end ? <u32>path.charCodeAt(i) : 0x2f;
+    if (c == 0x2f || c == 0x3f || c == 0x23) {
+      if (digit && len > 0) out.push(h);
+      if (c != 0x2f) break;
+      h = FNV_OFFSET;
+      digit = false;
+      len = 0;
+    } else {
+      h = mix(h, c);
+      len++;
+      if (c >= 0x30 && c <= 0x39) digit = true;
+    }
+  }
+  return out;
+}

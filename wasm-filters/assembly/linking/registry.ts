@@ -9,8 +9,9 @@
 //   entry:  u32 slot · u32 inbound op · u64 start ns · u64 last event ns · u64 uncertain calls
 //           at start · 16 B trace id · 8 B span id (the inbound server span: the parent of a
 //           linked call) · u8 flags · u8 calls outstanding · u8 most outstanding at once ·
-//           u8 distinct ops called · u8 tracestate length · 3 B – · u32 ops[6] · u8 counts[6] ·
-//           2 B – · tracestate[96]
+//           u8 distinct ops called · u8 tracestate length · u8 path values · 2 B – · u32 ops[6] ·
+//           u8 counts[6] · 2 B – · tracestate[96] · u32 path values[4] · u8 calls of each op that
+//           carried one of those values[6] · 2 B –
 //
 // Fixed-size entries: finding, changing and removing one is pointer arithmetic on the copy the
 // host hands back, with no decoding. `uncertain calls` counts context-less calls linked by the
@@ -20,7 +21,7 @@ import { getSharedData, setSharedData } from '../abi/hostcalls';
 import { hexToBytes } from '../trace-context/chars';
 
 export const HEADER = 32;
-export const ENTRY = 192;
+export const ENTRY = 216;
 const MAGIC: u32 = 0x314c544d;
 
 const H_COUNT = 4;
@@ -39,9 +40,12 @@ export const E_OUTSTANDING = 57;
 export const E_MAX_OUTSTANDING = 58;
 export const E_NOPS = 59;
 export const E_TS_LEN = 60;
+export const E_NVALUES = 61;
 export const E_OPS = 64;
 export const E_COUNTS = 88;
 export const E_TS = 96;
+export const E_VALUES = 192;
+export const E_VALUE_HITS = 208;
 export const MAX_OPS = 6;
 export const TS_MAX = 96;
 
@@ -119,6 +123,8 @@ export class NewEntry {
   spanId: string = '';
   flags: u8 = 0;
   tracestate: string = '';
+  /** Hashes of the ids in the request's path (operation.ts pathValues), at most 4. */
+  values: u32[] = [];
 }
 
 /** Outcome counters of registry updates, for the filter's metrics. */
@@ -177,6 +183,9 @@ export function register(key: string, e: NewEntry, maxInflight: i32, maxAgeNs: u
     store<u8>(p + E_FLAGS, e.flags);
     store<u8>(p + E_TS_LEN, <u8>ts.byteLength);
     memory.copy(p + E_TS, changetype<usize>(ts), ts.byteLength);
+    const nv = min(e.values.length, 4);
+    store<u8>(p + E_NVALUES, <u8>nv);
+    for (let k = 0; k < nv; k++) store<u32>(p + E_VALUES + k * 4, e.values[k]);
     if (commit(key, b, HEADER + (n + 1) * ENTRY, snap.cas)) {
       out.slot = slot;
       return out;
@@ -220,7 +229,15 @@ export function remove(key: string, slot: u32, out: RegistryOutcome): ArrayBuffe
  * Records a call the app made: linked to entry `slot` (certain or by the model), or left
  * provisional (slot 0). Any call that was not certain raises the workload's uncertain count.
  */
-export function noteCall(key: string, slot: u32, op: u32, nowNs: u64, certain: bool, out: RegistryOutcome): void {
+export function noteCall(
+  key: string,
+  slot: u32,
+  op: u32,
+  valueHit: bool,
+  nowNs: u64,
+  certain: bool,
+  out: RegistryOutcome,
+): void {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const snap = readRegistry(key);
     const base = changetype<usize>(snap.bytes);
@@ -234,7 +251,7 @@ export function noteCall(key: string, slot: u32, op: u32, nowNs: u64, certain: b
       store<u64>(p + E_LAST, nowNs);
       let flags = load<u8>(p + E_FLAGS);
       if (!certain) flags |= F_UNLEARNABLE;
-      if (!countOp(p, op)) flags |= F_UNLEARNABLE;
+      if (!countOp(p, op, valueHit)) flags |= F_UNLEARNABLE;
       store<u8>(p + E_FLAGS, flags);
     } else if (certain) return; // nothing to change
     if (commit(key, snap.bytes, snap.bytes.byteLength, snap.cas)) return;
@@ -264,19 +281,32 @@ export function callsOf(p: usize, op: u32): i32 {
   return 0;
 }
 
-/** Counts one call of `op`; false when the entry has no room for another distinct op. */
-function countOp(p: usize, op: u32): bool {
+/** Counts one call of `op` (and whether it carried one of the entry's values); false when the entry has no room for another distinct op. */
+function countOp(p: usize, op: u32, valueHit: bool): bool {
   const n = <i32>load<u8>(p + E_NOPS);
   for (let k = 0; k < n; k++) {
     if (load<u32>(p + E_OPS + k * 4) == op) {
       const c = load<u8>(p + E_COUNTS + k);
       if (c < 255) store<u8>(p + E_COUNTS + k, c + 1);
+      const h = load<u8>(p + E_VALUE_HITS + k);
+      if (valueHit && h < 255) store<u8>(p + E_VALUE_HITS + k, h + 1);
       return true;
     }
   }
   if (n >= MAX_OPS) return false;
   store<u32>(p + E_OPS + n * 4, op);
   store<u8>(p + E_COUNTS + n, 1);
+  store<u8>(p + E_VALUE_HITS + n, valueHit ? 1 : 0);
   store<u8>(p + E_NOPS, <u8>(n + 1));
   return true;
+}
+
+/** Whether the entry's request path carries one of `values`. */
+export function sharesValue(p: usize, values: u32[]): bool {
+  const n = <i32>load<u8>(p + E_NVALUES);
+  for (let k = 0; k < n; k++) {
+    const v = load<u32>(p + E_VALUES + k * 4);
+    for (let j = 0; j < values.length; j++) if (values[j] == v) return true;
+  }
+  return false;
 }
