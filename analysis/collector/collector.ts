@@ -12,6 +12,7 @@ import { openDuckDBStore } from '../store/duckdb-store.ts';
 import type { TraceStore } from '../store/trace-store.ts';
 import { bindGrpc, createGrpcReceiver, type GrpcReceiverCounters } from './grpc-receiver.ts';
 import { createHttpReceiver, type HttpReceiverCounters } from './http-receiver.ts';
+import { type LinkingJob, type LinkingJobStats, startLinkingJob } from './linking-job.ts';
 import { type IngestCounters, newIngestCounters } from './ingest.ts';
 import { type CollectorOptions, normalizeOptions } from './options.ts';
 import { type SpanQueueCounters, SpanQueue } from './span-queue.ts';
@@ -24,6 +25,8 @@ export interface CollectorStats extends IngestCounters, SpanQueueCounters {
   http: HttpReceiverCounters;
   grpc: GrpcReceiverCounters;
   retention: { runs: number; deletedTraces: number; deletedSpans: number; errors: number };
+  /** Offline linking; null when off (or the store cannot rewrite spans). */
+  linking: LinkingJobStats | null;
 }
 
 export interface Collector {
@@ -34,6 +37,8 @@ export interface Collector {
   stats(): CollectorStats;
   /** Resolves once every span accepted so far is in the store (or counted lost). */
   flush(): Promise<void>;
+  /** Decides the next settled window of calls now (tests, benches); resolves when written. */
+  linkNow(nowUs?: number): Promise<void>;
   /** Stops the receivers, drains the queue, stops retention and closes the store it opened. */
   close(): Promise<void>;
 }
@@ -124,6 +129,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     timer.unref();
   }
 
+  const linking: LinkingJob | null =
+    opts.linking !== false && store.relinkSpans ? startLinkingJob(store, opts.linking, opts.onError) : null;
+
   let closing: Promise<void> | null = null;
   return {
     store,
@@ -137,12 +145,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       http: { requests: http.requests, inFlightBytes: http.inFlightBytes, responses: { ...http.responses } },
       grpc: { requests: grpc.requests, responses: { ...grpc.responses } },
       retention: { ...retention },
+      linking: linking?.stats() ?? null,
     }),
+    linkNow: (nowUs) => linking?.runOnce(nowUs) ?? Promise.resolve(),
     flush: () => queue.drained(),
     close: () => {
       closing ??= (async () => {
         await stopReceivers();
         await queue.drained();
+        await linking?.stop();
         if (ownsStore) await store.close();
       })();
       return closing;

@@ -1,6 +1,7 @@
 // Collector configuration, normalised once at start with one clear error per bad field.
 import { DEFAULT_SPAN_LIMITS, type SpanLimits } from '../otlp/limits.ts';
 import type { RetentionPolicy, TraceStore } from '../store/trace-store.ts';
+import type { LinkingJobOptions } from './linking-job.ts';
 
 export interface CollectorOptions {
   /** Where the embedded DuckDB store keeps its file. Required unless `store` is given. */
@@ -26,6 +27,11 @@ export interface CollectorOptions {
   /** Retention applied every `intervalMs` (default 60 s) when maxAgeMs or maxBytes is set. */
   retention?: RetentionPolicy & { intervalMs?: number };
   spanLimits?: Partial<SpanLimits>;
+  /**
+   * Offline linking of calls the sidecars left provisional or guessed (linking-job.ts); false
+   * turns it off. On by default: it only touches spans of workloads with online linking.
+   */
+  linking?: LinkingJobOptions | false;
   /** Where store failures and other non-request problems are reported (default console.error, at most every 10 s). */
   onError?: (message: string) => void;
 }
@@ -43,6 +49,7 @@ export interface NormalizedOptions {
   retryAfterSeconds: number;
   retention: RetentionPolicy & { intervalMs: number };
   spanLimits: SpanLimits;
+  linking: LinkingJobOptions | false;
   onError: (message: string) => void;
 }
 
@@ -111,6 +118,22 @@ export function normalizeOptions(o: CollectorOptions): NormalizedOptions {
     retryAfterSeconds: positiveInt('retryAfterSeconds', o.retryAfterSeconds, 1),
     retention: { ...r, intervalMs: positiveInt('retention.intervalMs', r.intervalMs, 60_000) },
     spanLimits: limits,
+    linking: normalizeLinking(o.linking),
     onError: o.onError ?? throttled(),
   };
+}
+
+function normalizeLinking(l: LinkingJobOptions | false | undefined): LinkingJobOptions | false {
+  if (l === false) return false;
+  const out: LinkingJobOptions = {};
+  for (const [k, v] of Object.entries(l ?? {})) {
+    if (k === 'threshold') {
+      if (typeof v !== 'number' || !(v >= 0.5 && v <= 1))
+        throw new Error(`collector option linking.threshold must be within [0.5, 1], got ${JSON.stringify(v)}`);
+      out.threshold = v;
+    } else if (['intervalMs', 'settleMs', 'lookbackMs', 'trainingSpans', 'maxSpans'].includes(k)) {
+      out[k as 'intervalMs'] = positiveInt(`linking.${k}`, v, 1);
+    } else throw new Error(`collector option linking.${k} is unknown`);
+  }
+  return out;
 }

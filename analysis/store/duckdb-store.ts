@@ -17,6 +17,7 @@ import type {
   Operation,
   RetentionPolicy,
   RetentionResult,
+  SpanRelink,
   StoreStats,
   TraceQuery,
   TraceStore,
@@ -313,6 +314,29 @@ export class DuckDBTraceStore implements TraceStore {
         await this.writer.run('CHECKPOINT'); // lets DuckDB reuse the freed blocks
       }
       return result;
+    });
+  }
+
+  relinkSpans(changes: readonly SpanRelink[]): Promise<number> {
+    if (changes.length === 0) return Promise.resolve(0);
+    return this.write(async () => {
+      // One transaction: a reader sees a linked trace whole or not at all.
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        let changed = 0;
+        for (const c of changes) {
+          const r = await this.writer.run(
+            'UPDATE spans SET trace_id = ?, parent_span_id = ?, attributes = ? WHERE trace_id = ? AND span_id = ?',
+            [c.newTraceId, c.parentSpanId, JSON.stringify(c.attributes), c.traceId, c.spanId],
+          );
+          changed += r.rowsChanged;
+        }
+        await this.writer.run('COMMIT');
+        return changed;
+      } catch (err) {
+        await this.writer.run('ROLLBACK');
+        throw err;
+      }
     });
   }
 

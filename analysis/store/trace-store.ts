@@ -65,8 +65,23 @@ export interface StoreStats {
   bytes: number;
 }
 
+/** A stored span moved by the offline linker: new trace, parent and attributes. */
+export interface SpanRelink {
+  traceId: string;
+  spanId: string;
+  newTraceId: string;
+  parentSpanId: string | null;
+  attributes: Record<string, AttributeValue>;
+}
+
 export interface TraceWriter {
   append(spans: readonly Span[]): Promise<void>;
+  /**
+   * Rewrites where spans sit (analysis/linking: a call re-parented, its subtree moved into the
+   * parent's trace). Optional: a store over another system's storage (Jaeger) cannot. Returns
+   * the spans changed.
+   */
+  relinkSpans?(changes: readonly SpanRelink[]): Promise<number>;
   enforceRetention(policy: RetentionPolicy, nowUs?: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
   close(): Promise<void>;

@@ -7,6 +7,8 @@
 //   meshtrace.link.inflight      int      outbound: inbound requests in flight when the call left
 //   meshtrace.link.inferred      bool     linked by the proxy (the parent was not sent by the app)
 //   meshtrace.link.confidence    double   linked: 1 = the only request in flight, else the model's
+//   meshtrace.link.evidence      string   model links: value (an id passed on), rules (the learned
+//                                         pattern left one candidate), timing (the reaction gap chose)
 //   meshtrace.link.provisional   bool     provisional: its parent is for the collector to find
 //   meshtrace.link.candidates    string[] provisional: span ids of the requests that could have
 //                                         caused it (absent = more than max_candidates were in flight)
@@ -20,6 +22,8 @@ export class LinkAttributes {
   inflight: i32 = 0;
   inferred: bool = false;
   confidence: f64 = 0;
+  /** "" unless a model link: value, rules or timing. */
+  evidence: string = '';
   provisional: bool = false;
   candidates: string[] = [];
 }
@@ -104,6 +108,7 @@ export function writeLinkAttributesProto(w: ByteWriter, a: LinkAttributes): void
   if (a.inferred) {
     protoBool(w, 'meshtrace.link.inferred', true);
     protoDouble(w, 'meshtrace.link.confidence', a.confidence);
+    if (a.evidence.length > 0) protoString(w, 'meshtrace.link.evidence', a.evidence);
   }
   if (a.provisional) {
     protoBool(w, 'meshtrace.link.provisional', true);
@@ -124,6 +129,7 @@ export function linkAttributesJson(a: LinkAttributes): string {
   if (a.inferred) {
     s += ',' + jsonAttr('meshtrace.link.inferred', '{"boolValue":true}');
     s += ',' + jsonAttr('meshtrace.link.confidence', `{"doubleValue":${a.confidence}}`);
+    if (a.evidence.length > 0) s += ',' + jsonAttr('meshtrace.link.evidence', `{"stringValue":${quote(a.evidence)}}`);
   }
   if (a.provisional) {
     s += ',' + jsonAttr('meshtrace.link.provisional', '{"boolValue":true}');

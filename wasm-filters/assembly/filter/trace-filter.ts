@@ -39,7 +39,7 @@ import { finalDecision } from './final-decision';
 import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, SamplingRequest } from '../sampling/sampler';
 import { newSpanId, newTraceId } from './ids';
 import { LinkAttributes } from '../export/link-attributes';
-import { LINK_METHOD_NAMES, LinkDecision, Linker, LinkMethod, newEntry } from '../linking/linker';
+import { LINK_EVIDENCE_NAMES, LINK_METHOD_NAMES, LinkDecision, Linker, LinkMethod, newEntry } from '../linking/linker';
 import { operationKey, pathValues } from '../linking/operation';
 import { F_DEBUG, F_RANDOM, F_SAMPLED } from '../linking/registry';
 import { FilterMetrics } from './metrics';
@@ -394,6 +394,7 @@ function linkAttributes(workload: string, d: LinkDecision | null): LinkAttribute
   a.inflight = d.inflight;
   a.inferred = d.linked;
   a.confidence = d.confidence;
+  a.evidence = LINK_EVIDENCE_NAMES[d.evidence];
   a.provisional = d.method == LinkMethod.Provisional;
   a.candidates = d.candidates;
   return a;

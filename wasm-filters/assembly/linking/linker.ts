@@ -59,8 +59,19 @@ export enum LinkMethod {
 
 export const LINK_METHOD_NAMES: string[] = ['none', 'single', 'model', 'provisional'];
 
+/** What a model link rests on: an id passed on, the learned pattern alone, or timing among what the pattern left. */
+export enum LinkEvidence {
+  None = 0,
+  Value = 1,
+  Rules = 2,
+  Timing = 3,
+}
+
+export const LINK_EVIDENCE_NAMES: string[] = ['', 'value', 'rules', 'timing'];
+
 export class LinkDecision {
   method: LinkMethod = LinkMethod.None;
+  evidence: LinkEvidence = LinkEvidence.None;
   /** Registry slot of the parent request (linked calls only). */
   slot: u32 = 0;
   confidence: f64 = 0;
@@ -166,6 +177,7 @@ export class Linker {
         if (rate >= this.config.threshold && !ruledOut(rec, match, op, minSamples)) {
           fill(d, match);
           d.method = LinkMethod.Model;
+          d.evidence = LinkEvidence.Value;
           d.confidence = rate;
           this.record(d.slot, op, true, nowNs, false);
           return d;
@@ -199,6 +211,7 @@ export class Linker {
       if (confidence >= this.config.threshold) {
         fill(d, survivors[best]);
         d.method = LinkMethod.Model;
+        d.evidence = survivors.length == 1 ? LinkEvidence.Rules : LinkEvidence.Timing;
         d.confidence = confidence;
         this.record(d.slot, op, sharesValue(survivors[best], values), nowNs, false);
         return d;
