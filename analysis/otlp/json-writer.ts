@@ -131,6 +131,24 @@ export class JsonWriter {
     return true;
   }
 
+  /** `,"key":` (comma when `comma`) for a key of printable ASCII without `"` or `\`; false (nothing written) otherwise. */
+  asciiKey(src: Uint8Array, start: number, end: number, comma: boolean): boolean {
+    this.reserve(end - start + 4);
+    const buf = this.buf;
+    let p = this.pos;
+    if (comma) buf[p++] = 0x2c;
+    buf[p++] = QUOTE;
+    for (let i = start; i < end; i++) {
+      const c = src[i] as number;
+      if (c < 0x20 || c >= 0x80 || c === QUOTE || c === BACKSLASH) return false;
+      buf[p++] = c;
+    }
+    buf[p++] = QUOTE;
+    buf[p++] = 0x3a;
+    this.pos = p;
+    return true;
+  }
+
   /** The text written since the last take(); the buffer is reused (and shrunk after an outsized span). */
   take(): string {
     const s = this.buf.toString('utf8', 0, this.pos);

@@ -1,6 +1,6 @@
 // OTLP/protobuf ExportTraceServiceRequest bytes → SpanRows, in one pass over the body: no message
-// objects, ids hex-encoded straight from the bytes, attribute values copied into the attributes'
-// JSON text without becoming strings, repeated keys and names decoded once (intern.ts). The
+// objects, ids hex-encoded straight from the bytes, attribute keys and values copied into the
+// attributes' JSON text without becoming strings, span and event names decoded once (intern.ts). The
 // result is exactly what toSpans() gives for the same request decoded by the published generated
 // module (schema.ts) — same spans, same JSON text in the store, same rejections and reasons; the
 // test otlp-span-rows.test.ts holds the two side by side. Input that is not canonically encoded
@@ -61,6 +61,13 @@ const SPAN: Layout = {
   15: STATUS,
 };
 
+// The last three letters of every secret name redact.ts knows (authorization, cookie, api key,
+// password, passwd, secret, token, bearer …) as 24-bit numbers: a key ending otherwise is not secret.
+const SECRET_ENDINGS = new Set(
+  ['ion', 'kie', 'key', 'ord', 'swd', 'ret', 'ken', 'rer'].map(
+    (e) => (e.charCodeAt(0) << 16) | (e.charCodeAt(1) << 8) | e.charCodeAt(2),
+  ),
+);
 const REDACTED_JSON = Buffer.from('"[REDACTED]"');
 const NULL_JSON = Buffer.from('null');
 const TRACE_ID_INVALID = 'trace_id missing, not 16 bytes or all zeros';
@@ -105,7 +112,8 @@ class SpanRowDecoder {
   private readonly nested = new Ranges();
   private readonly events = new Ranges();
   private readonly links = new Ranges();
-  private readonly keys: string[] = [];
+  /** Where this list's keys so far are, for duplicate detection. */
+  private readonly keyAt = new Ranges();
 
   constructor(
     readonly buf: Buffer,
@@ -537,8 +545,8 @@ class SpanRowDecoder {
       return;
     }
     const begin = w.pos;
-    const keys = this.keys;
-    keys.length = 0;
+    const keyAt = this.keyAt;
+    keyAt.length = 0;
     w.byte(0x7b);
     for (let e = 0; e < n; e++) {
       const end = list.at[2 * e + 1] as number;
@@ -577,37 +585,22 @@ class SpanRowDecoder {
         this.genericKeyValues(list);
         return;
       }
-      let key: string;
-      let secret: boolean;
-      if (keyE - keyS <= MAX_INTERNED_BYTES) {
-        const k = intern(buf, keyS, keyE);
-        key = k.text;
-        for (let p = 0; p < keys.length; p++) {
-          if (keys[p] === key) {
-            w.pos = begin;
-            this.genericKeyValues(list);
-            return;
-          }
-        }
-        if (keys.length > 0) w.byte(0x2c);
-        w.bytes(k.jsonBytes());
-        secret = k.secret;
-      } else {
-        key = buf.toString('utf8', keyS, keyE);
-        if (key.length > 256) key = key.slice(0, 256);
-        for (let p = 0; p < keys.length; p++) {
-          if (keys[p] === key) {
-            w.pos = begin;
-            this.genericKeyValues(list);
-            return;
-          }
-        }
-        if (keys.length > 0) w.byte(0x2c);
-        w.string(key);
-        secret = isSecretKey(key);
+      // keys (printable ASCII, no escapes, ≤ 256 bytes — the common case) are copied and compared as
+      // bytes; any other key sends the list the generic way
+      const klen = keyE - keyS;
+      if (klen > 256 || this.seenKey(keyS, keyE) || !w.asciiKey(buf, keyS, keyE, keyAt.length > 0)) {
+        w.pos = begin;
+        this.genericKeyValues(list);
+        return;
       }
-      keys.push(key);
-      w.byte(0x3a);
+      keyAt.push(keyS, keyE);
+      let secret = false;
+      if (klen >= 5) {
+        // every name isSecretKey matches ends in one of SECRET_ENDINGS (ASCII letters, any case)
+        const end3 = (((buf[keyE - 3] as number) | 0x20) << 16) | (((buf[keyE - 2] as number) | 0x20) << 8);
+        if (SECRET_ENDINGS.has(end3 | ((buf[keyE - 1] as number) | 0x20)))
+          secret = isSecretKey(buf.toString('latin1', keyS, keyE));
+      }
       if (secret) {
         if (valS >= 0) {
           r.pos = valS;
@@ -618,6 +611,20 @@ class SpanRowDecoder {
       else this.value(valS, valE);
     }
     w.byte(0x7d);
+  }
+
+  /** Whether bytes equal to buf[start, end) are among this list's keys so far. */
+  private seenKey(start: number, end: number): boolean {
+    const { buf, keyAt } = this;
+    const n = end - start;
+    for (let p = 0; p < keyAt.length; p += 2) {
+      const at = keyAt.at[p] as number;
+      if ((keyAt.at[p + 1] as number) - at !== n) continue;
+      let q = 0;
+      while (q < n && buf[at + q] === buf[start + q]) q++;
+      if (q === n) return true;
+    }
+    return false;
   }
 
   /** attributes() over the list decoded into message objects: the rare shapes, same semantics. */
