@@ -52,6 +52,8 @@ export function isWellFormedUtf8(b: Uint8Array, start: number, end: number): boo
 export class JsonWriter {
   buf: Buffer = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   pos = 0;
+  /** Whether bytes ≥ 0x80 may have been written since the last take() (else the text is ASCII). */
+  private wide = false;
 
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -70,8 +72,16 @@ export class JsonWriter {
     this.reserve(n);
     const buf = this.buf;
     const p = this.pos;
-    if (n > 32) buf.set(b, p);
-    else for (let i = 0; i < n; i++) buf[p + i] = b[i] as number; // set() costs more than a short loop
+    if (n > 32) {
+      buf.set(b, p);
+      this.wide = true;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const c = b[i] as number;
+        if (c >= 0x80) this.wide = true;
+        buf[p + i] = c; // set() costs more than a short loop
+      }
+    }
     this.pos = p + n;
   }
 
@@ -88,6 +98,7 @@ export class JsonWriter {
   json(text: string): void {
     this.reserve(text.length * 3);
     this.pos += this.buf.write(text, this.pos, 'utf8');
+    this.wide = true;
   }
 
   /** JSON.stringify(s). */
@@ -126,7 +137,10 @@ export class JsonWriter {
       }
     }
     buf[p++] = QUOTE;
-    if (nonAscii && !isWellFormedUtf8(src, start, end)) return false;
+    if (nonAscii) {
+      if (!isWellFormedUtf8(src, start, end)) return false;
+      this.wide = true;
+    }
     this.pos = p;
     return true;
   }
@@ -149,10 +163,18 @@ export class JsonWriter {
     return true;
   }
 
+  /** Drops whatever was written since the last take(). */
+  reset(): void {
+    this.pos = 0;
+    this.wide = false;
+  }
+
   /** The text written since the last take(); the buffer is reused (and shrunk after an outsized span). */
   take(): string {
-    const s = this.buf.toString('utf8', 0, this.pos);
+    // ASCII text needs no UTF-8 decoding: latin1 copies the bytes as they are
+    const s = this.buf.toString(this.wide ? 'utf8' : 'latin1', 0, this.pos);
     this.pos = 0;
+    this.wide = false;
     if (this.buf.length > 16 * INITIAL_BYTES) this.buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
     return s;
   }

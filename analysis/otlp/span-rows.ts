@@ -120,7 +120,7 @@ class SpanRowDecoder {
     readonly limits: SpanLimits,
   ) {
     this.r = new WireReader(buf);
-    this.w.pos = 0; // a previous request may have stopped half-way (NotCanonical)
+    this.w.reset(); // a previous request may have stopped half-way (NotCanonical)
   }
 
   private text(start: number, end: number): string {
