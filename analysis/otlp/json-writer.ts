@@ -8,6 +8,9 @@ const BACKSLASH = 0x5c;
 const HEX = '0123456789abcdef';
 const SHORT_ESCAPES: Record<number, number> = { 8: 0x62, 9: 0x74, 10: 0x6e, 12: 0x66, 13: 0x72 };
 const INITIAL_BYTES = 64 * 1024;
+/** 1 for the bytes a JSON string literal holds as they are in printable ASCII (not `"` or `\`). */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x20; c < 0x80; c++) PLAIN[c] = c === QUOTE || c === BACKSLASH ? 0 : 1;
 
 /** Whether bytes [start, end) are well-formed UTF-8 (Unicode 15 §3.9, Table 3-7). */
 export function isWellFormedUtf8(b: Uint8Array, start: number, end: number): boolean {
@@ -120,7 +123,7 @@ export class JsonWriter {
     buf[p++] = QUOTE;
     for (let i = start; i < end; i++) {
       const c = src[i] as number;
-      if (c >= 0x20 && c !== QUOTE && c !== BACKSLASH) {
+      if (PLAIN[c] === 1 || c >= 0x80) {
         if (c >= 0x80) nonAscii = true;
         buf[p++] = c;
         continue;
@@ -154,7 +157,7 @@ export class JsonWriter {
     buf[p++] = QUOTE;
     for (let i = start; i < end; i++) {
       const c = src[i] as number;
-      if (c < 0x20 || c >= 0x80 || c === QUOTE || c === BACKSLASH) return false;
+      if (PLAIN[c] === 0) return false;
       buf[p++] = c;
     }
     buf[p++] = QUOTE;
