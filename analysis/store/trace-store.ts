@@ -66,6 +66,10 @@ export interface StoreStats {
 }
 
 export interface TraceWriter {
+  /**
+   * From the collector, spans decoded from OTLP protobuf arrive as SpanRows (span-row.ts): Spans
+   * whose JSON parts are parsed on first access — read their properties, do not spread them.
+   */
   append(spans: readonly Span[]): Promise<void>;
   enforceRetention(policy: RetentionPolicy, nowUs?: number): Promise<RetentionResult>;
   stats(): Promise<StoreStats>;
