@@ -1,8 +1,7 @@
-// Short UTF-8 strings that repeat from span to span (attribute keys, span and event names) are
-// decoded once: a direct-mapped cache keyed by an FNV-1a hash of the bytes, each slot holding the
-// bytes, the string, and what the decoder derives from it (the secret-key decision, the JSON
-// text). Bounded by construction: SLOTS entries of at most MAX_BYTES bytes; a collision replaces.
-import { isSecretKey } from './redact.ts';
+// Short UTF-8 strings that repeat from span to span (span and event names) are decoded once: a
+// direct-mapped cache keyed by an FNV-1a hash of the bytes, each slot holding the bytes, the
+// string and its JSON text. Bounded by construction: SLOTS entries of at most MAX_INTERNED_BYTES
+// bytes; a collision replaces.
 
 const SLOTS = 4096;
 export const MAX_INTERNED_BYTES = 64;
@@ -11,7 +10,6 @@ const utf8 = new TextEncoder();
 
 export class Interned {
   private json: Uint8Array | undefined;
-  private secretKey: boolean | undefined;
 
   constructor(
     /** A copy (never a view of the request body, which must not be kept alive). */
@@ -23,11 +21,6 @@ export class Interned {
   jsonBytes(): Uint8Array {
     this.json ??= utf8.encode(JSON.stringify(this.text));
     return this.json;
-  }
-
-  get secret(): boolean {
-    this.secretKey ??= isSecretKey(this.text);
-    return this.secretKey;
   }
 }
 
