@@ -1,9 +1,9 @@
 // The collector process in one call: OTLP/HTTP and OTLP/gRPC receivers → bounded SpanQueue → a
 // TraceStore (DuckDB under dataDir by default), plus periodic retention.
 //
-//   exporter ──HTTP──┐                          ┌─ append(batch) ─▶ TraceStore
-//   exporter ──gRPC──┴▶ decode ▶ toSpans ▶ SpanQueue (≤ queueCapacitySpans)
-//                         │          └ invalid spans → partial_success
+//   exporter ──HTTP──┐                              ┌─ append(batch) ─▶ TraceStore
+//   exporter ──gRPC──┴▶ decode to spans ▶ SpanQueue (≤ queueCapacitySpans)
+//                         │    └ invalid spans → partial_success
 //                         └ queue full → 429 / RESOURCE_EXHAUSTED + retry hint
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

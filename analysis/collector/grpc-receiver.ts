@@ -13,7 +13,8 @@ import {
   type ServiceDefinition,
   status,
 } from '@grpc/grpc-js';
-import { decodeProtobufRequest, encodeExportResponse, encodeRpcStatus } from '../otlp/codec.ts';
+import { encodeExportResponse, encodeRpcStatus } from '../otlp/codec.ts';
+import { decodeProtobufSpans } from '../otlp/decode-spans.ts';
 import { busy, type IngestCounters, ingest } from './ingest.ts';
 import type { NormalizedOptions } from './options.ts';
 import type { SpanQueue } from './span-queue.ts';
@@ -73,13 +74,13 @@ export function createGrpcReceiver(
         callback(exhausted(`collector queue is full (${queue.depth}/${queue.capacitySpans} spans); retry later`));
         return;
       }
-      const decoded = decodeProtobufRequest(call.request);
+      const decoded = decodeProtobufSpans(call.request, opts.spanLimits);
       if (!decoded.ok) {
         count(status.INVALID_ARGUMENT);
         callback({ code: status.INVALID_ARGUMENT, details: decoded.error });
         return;
       }
-      const result = ingest(decoded.request, queue, opts.spanLimits, counters);
+      const result = ingest(decoded.conversion, queue, counters);
       if (result.kind === 'busy') {
         callback(
           exhausted(

@@ -12,13 +12,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip, inflate } from 'node:zlib';
-import {
-  decodeJsonRequest,
-  decodeProtobufRequest,
-  type Encoding,
-  encodeExportResponse,
-  encodeRpcStatus,
-} from '../otlp/codec.ts';
+import { type Encoding, encodeExportResponse, encodeRpcStatus } from '../otlp/codec.ts';
+import { decodeSpans } from '../otlp/decode-spans.ts';
 import { RpcCode } from '../otlp/schema.ts';
 import { busy, type IngestCounters, ingest } from './ingest.ts';
 import type { NormalizedOptions } from './options.ts';
@@ -199,9 +194,9 @@ export function createHttpReceiver(
       }
       const raw = await readBody(req, opts.maxRequestBytes, http, opts.maxInFlightBytes, opts.retryAfterSeconds);
       const body = await decompress(raw, req.headers['content-encoding'], opts.maxRequestBytes);
-      const decoded = enc === 'json' ? decodeJsonRequest(body) : decodeProtobufRequest(body);
+      const decoded = decodeSpans(body, enc, opts.spanLimits);
       if (!decoded.ok) throw new HttpError(400, RpcCode.INVALID_ARGUMENT, decoded.error);
-      const result = ingest(decoded.request, queue, opts.spanLimits, counters);
+      const result = ingest(decoded.conversion, queue, counters);
       if (result.kind === 'busy') {
         const msg = `collector queue cannot take this request now (${queue.depth}/${queue.capacitySpans} spans queued); retry after ${opts.retryAfterSeconds}s`;
         send(res, 429, enc, encodeRpcStatus(RpcCode.RESOURCE_EXHAUSTED, msg, enc, opts.retryAfterSeconds * 1000), {

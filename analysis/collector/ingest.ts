@@ -1,8 +1,7 @@
-// What both receivers do with a decoded request: convert, validate span by span, and offer the
-// valid spans to the queue. The answer tells the receiver which OTLP response to send.
-import type { PbExportTraceServiceRequest } from '../otlp/decoded.ts';
-import type { SpanLimits } from '../otlp/limits.ts';
-import { toSpans } from '../otlp/to-spans.ts';
+// What both receivers do with a decoded request (otlp/decode-spans.ts: spans validated one by one,
+// the invalid ones counted with reasons): offer the valid spans to the queue. The answer tells the
+// receiver which OTLP response to send.
+import type { Conversion } from '../otlp/to-spans.ts';
 import type { SpanQueue } from './span-queue.ts';
 
 export interface IngestCounters {
@@ -28,13 +27,7 @@ export function busy(queue: SpanQueue, counters: IngestCounters): boolean {
   return true;
 }
 
-export function ingest(
-  request: PbExportTraceServiceRequest,
-  queue: SpanQueue,
-  limits: SpanLimits,
-  counters: IngestCounters,
-): IngestResult {
-  const c = toSpans(request, limits);
+export function ingest(c: Conversion, queue: SpanQueue, counters: IngestCounters): IngestResult {
   if (!queue.offer(c.spans)) {
     counters.requestsRefused++;
     counters.spansRefused += c.spans.length;

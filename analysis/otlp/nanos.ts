@@ -20,13 +20,19 @@ export function nanosToMicros(v: Int64 | null | undefined): number | null {
     if (!Number.isFinite(v) || v < 0) return null;
     us = Math.floor(v / 1000);
   } else if (typeof v === 'object' && typeof (v as LongLike).low === 'number') {
-    const hi = (v as LongLike).high >>> 0;
-    const lo = (v as LongLike).low >>> 0;
-    if (hi === 0 && lo === 0) return null;
-    us = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
+    return microsFromHalves((v as LongLike).low, (v as LongLike).high);
   } else {
     return null;
   }
+  return Number.isSafeInteger(us) && us > 0 ? us : null;
+}
+
+/** nanosToMicros for a fixed64 given as its 32-bit halves (as read off the wire or from a Long). */
+export function microsFromHalves(low: number, high: number): number | null {
+  const hi = high >>> 0;
+  const lo = low >>> 0;
+  if (hi === 0 && lo === 0) return null;
+  const us = hi * 4294967 + Math.floor((hi * 296 + lo) / 1000);
   return Number.isSafeInteger(us) && us > 0 ? us : null;
 }
 
@@ -38,10 +44,14 @@ export function int64Value(v: Int64): number | string | null {
     const n = Number(v);
     return Number.isSafeInteger(n) ? n : v;
   }
-  if (typeof v === 'object' && v !== null && typeof v.low === 'number') {
-    const n = v.unsigned ? (v.high >>> 0) * 4294967296 + (v.low >>> 0) : v.high * 4294967296 + (v.low >>> 0);
-    if (Number.isSafeInteger(n)) return n;
-    return (BigInt(v.unsigned ? v.high >>> 0 : v.high) * 4294967296n + BigInt(v.low >>> 0)).toString();
-  }
+  if (typeof v === 'object' && v !== null && typeof v.low === 'number')
+    return int64FromHalves(v.low, v.high, v.unsigned);
   return null;
+}
+
+/** int64Value for an int64 given as its 32-bit halves (`high` signed unless `unsigned`). */
+export function int64FromHalves(low: number, high: number, unsigned = false): number | string {
+  const n = unsigned ? (high >>> 0) * 4294967296 + (low >>> 0) : (high | 0) * 4294967296 + (low >>> 0);
+  if (Number.isSafeInteger(n)) return n;
+  return (BigInt(unsigned ? high >>> 0 : high | 0) * 4294967296n + BigInt(low >>> 0)).toString();
 }

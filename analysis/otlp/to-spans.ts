@@ -34,13 +34,13 @@ const STATUS_NAMES: Record<string, StatusCode> = {
   STATUS_CODE_ERROR: 'error',
 };
 
-function kindOf(k: unknown): SpanKind {
+export function kindOf(k: unknown): SpanKind {
   if (typeof k === 'number') return KINDS[k] ?? 'unspecified';
   if (typeof k === 'string') return KIND_NAMES[k] ?? 'unspecified';
   return 'unspecified';
 }
 
-function statusOf(c: unknown): StatusCode {
+export function statusOf(c: unknown): StatusCode {
   if (typeof c === 'number') return STATUSES[c] ?? 'unset';
   if (typeof c === 'string') return STATUS_NAMES[c] ?? 'unset';
   return 'unset';
@@ -117,17 +117,31 @@ function isZeroId(v: unknown): boolean {
   return typeof v === 'string' && /^0{16}$/.test(v);
 }
 
+/** Counts rejected spans by reason, remembering where each reason first occurred. */
+export class Rejections {
+  count = 0;
+  private readonly reasons = new Map<string, { count: number; first: string }>();
+
+  add(reason: string, where: string): void {
+    this.count++;
+    const r = this.reasons.get(reason);
+    if (r) r.count++;
+    else this.reasons.set(reason, { count: 1, first: where });
+  }
+
+  /** The partial_success error_message: '' when nothing was rejected. */
+  message(): string {
+    if (this.count === 0) return '';
+    const clauses = [...this.reasons].map(([reason, r]) => `${r.count}× ${reason} (first at ${r.first})`);
+    return `rejected ${this.count} span(s): ${clauses.join('; ')}`;
+  }
+}
+
 /** Converts every span of the request; never throws on odd shapes (they become rejections). */
 export function toSpans(req: PbExportTraceServiceRequest, limits: SpanLimits = DEFAULT_SPAN_LIMITS): Conversion {
   const spans: Span[] = [];
-  const reasons = new Map<string, { count: number; first: string }>();
-  let rejected = 0;
-  const reject = (reason: string, where: string) => {
-    rejected++;
-    const r = reasons.get(reason);
-    if (r) r.count++;
-    else reasons.set(reason, { count: 1, first: where });
-  };
+  const rejections = new Rejections();
+  const reject = (reason: string, where: string) => rejections.add(reason, where);
   list(req?.resourceSpans).forEach((rs, i) => {
     if (rs === null || typeof rs !== 'object') return;
     const resource = attributes(rs.resource?.attributes, limits);
@@ -147,10 +161,5 @@ export function toSpans(req: PbExportTraceServiceRequest, limits: SpanLimits = D
       });
     });
   });
-  const clauses = [...reasons].map(([reason, r]) => `${r.count}× ${reason} (first at ${r.first})`);
-  return {
-    spans,
-    rejected,
-    errorMessage: rejected === 0 ? '' : `rejected ${rejected} span(s): ${clauses.join('; ')}`,
-  };
+  return { spans, rejected: rejections.count, errorMessage: rejections.message() };
 }

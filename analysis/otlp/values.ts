@@ -7,13 +7,13 @@ import type { SpanLimits } from './limits.ts';
 import { int64Value } from './nanos.ts';
 import { isSecretKey, REDACTED } from './redact.ts';
 
-const MAX_DEPTH = 4;
+export const MAX_DEPTH = 4;
 
-function cut(s: string, limits: SpanLimits): string {
+export function cut(s: string, limits: SpanLimits): string {
   return s.length <= limits.maxValueChars ? s : `${s.slice(0, limits.maxValueChars)}…[truncated]`;
 }
 
-function anyValue(v: PbAnyValue | null | undefined, limits: SpanLimits, depth: number): AttributeValue {
+export function anyValue(v: PbAnyValue | null | undefined, limits: SpanLimits, depth: number): AttributeValue {
   if (v === null || v === undefined || typeof v !== 'object') return null;
   if (typeof v.stringValue === 'string') return cut(v.stringValue, limits);
   if (typeof v.boolValue === 'boolean') return v.boolValue;

@@ -7,12 +7,14 @@
 // `extra` holds the rarely-present parts ({statusMessage, events, links, traceState}) and is NULL
 // when all are empty. Ingest goes through DuckDB's Appender; its cost is per value appended
 // (≈0.2 µs a call plus the bytes), so a row is kept to 12 values and resources — often the
-// largest part of a span — are deduplicated. Reads use a second connection so queries never wait
-// behind a batch.
+// largest part of a span — are deduplicated. Spans that arrive as SpanRows (the OTLP protobuf
+// receivers' output) already carry their JSON columns and are appended as they are; plain Spans
+// are serialised here. Reads use a second connection so queries never wait behind a batch.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { AttributeValue, Span, SpanKind, StatusCode } from '../model.ts';
+import { extraJson, type SpanExtra, SpanRow } from '../span-row.ts';
 import type {
   Operation,
   RetentionPolicy,
@@ -111,11 +113,13 @@ export class DuckDBTraceStore implements TraceStore {
     return run;
   }
 
-  /** resource_id for a resource, registering new ones in `fresh` (inserted before the spans). */
-  private resourceId(resource: Span['resource'], fresh: [number, string][]): number {
+  /** resource_id for a span's resource, registering new ones in `fresh` (inserted before the spans). */
+  private resourceId(span: Span, fresh: [number, string][]): number {
+    // a SpanRow's resource is shared by the spans of its request and already JSON text
+    const resource: object = span instanceof SpanRow ? span.resourceRow : span.resource;
     let id = this.resourceByObject.get(resource);
     if (id !== undefined) return id;
-    const text = JSON.stringify(resource);
+    const text = span instanceof SpanRow ? span.resourceRow.json : JSON.stringify(resource);
     id = this.resourceIds.get(text);
     if (id === undefined) {
       id = this.nextResourceId++;
@@ -130,7 +134,7 @@ export class DuckDBTraceStore implements TraceStore {
     if (spans.length === 0) return Promise.resolve();
     return this.write(async () => {
       const fresh: [number, string][] = [];
-      const resourceIds = spans.map((s) => this.resourceId(s.resource, fresh));
+      const resourceIds = spans.map((s) => this.resourceId(s, fresh));
       try {
         if (fresh.length > 0) {
           const r = await this.writer.createAppender('resources');
@@ -161,8 +165,9 @@ export class DuckDBTraceStore implements TraceStore {
           a.appendDouble(s.startUs); // converted to BIGINT by the appender; avoids a BigInt per value
           a.appendDouble(s.endUs);
           a.appendVarchar(s.status);
-          a.appendVarchar(JSON.stringify(s.attributes));
-          const extra = extraOf(s);
+          const row = s instanceof SpanRow;
+          a.appendVarchar(row ? s.attributesJson : JSON.stringify(s.attributes));
+          const extra = row ? s.extraJson : extraJson(s);
           if (extra === null) a.appendNull();
           else a.appendVarchar(extra);
           a.appendInteger(resourceIds[i] as number);
@@ -357,27 +362,8 @@ export class DuckDBTraceStore implements TraceStore {
   }
 }
 
-interface Extra {
-  statusMessage?: string;
-  events?: Span['events'];
-  links?: Span['links'];
-  traceState?: string;
-}
-
-/** The rarely-present parts of a span as one JSON text, or null when all are empty. */
-function extraOf(s: Span): string | null {
-  if (s.statusMessage === '' && s.events.length === 0 && s.links.length === 0 && s.traceState === undefined)
-    return null;
-  const e: Extra = {};
-  if (s.statusMessage !== '') e.statusMessage = s.statusMessage;
-  if (s.events.length > 0) e.events = s.events;
-  if (s.links.length > 0) e.links = s.links;
-  if (s.traceState !== undefined) e.traceState = s.traceState;
-  return JSON.stringify(e);
-}
-
 function rowToSpan(r: DuckDBValue[]): Span {
-  const extra: Extra = r[10] === null ? {} : (JSON.parse(r[10] as string) as Extra);
+  const extra: SpanExtra = r[10] === null ? {} : (JSON.parse(r[10] as string) as SpanExtra);
   const span: Span = {
     traceId: r[0] as string,
     spanId: r[1] as string,

@@ -75,6 +75,10 @@ export interface SpanRelink {
 }
 
 export interface TraceWriter {
+  /**
+   * From the collector, spans decoded from OTLP protobuf arrive as SpanRows (span-row.ts): Spans
+   * whose JSON parts are parsed on first access — read their properties, do not spread them.
+   */
   append(spans: readonly Span[]): Promise<void>;
   /**
    * Rewrites where spans sit (analysis/linking: a call re-parented, its subtree moved into the

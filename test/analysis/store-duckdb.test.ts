@@ -5,6 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
 import type { Span } from '../../analysis/model.ts';
+import { decodeProtobufRequest } from '../../analysis/otlp/codec.ts';
+import { DEFAULT_SPAN_LIMITS } from '../../analysis/otlp/limits.ts';
+import { ExportTraceServiceRequest } from '../../analysis/otlp/schema.ts';
+import { decodeSpanRows } from '../../analysis/otlp/span-rows.ts';
+import { toSpans } from '../../analysis/otlp/to-spans.ts';
+import { SpanRow } from '../../analysis/span-row.ts';
 import { DuckDBTraceStore } from '../../analysis/store/duckdb-store.ts';
 
 const T0 = 1_700_000_000_000_000; // µs
@@ -193,6 +199,48 @@ test('retention by size keeps the newest traces that fit the byte budget', async
   );
   t.true((await store.stats()).bytes <= perTrace * 3.5);
   t.deepEqual(await store.enforceRetention({ maxBytes: 1e9, maxAgeMs: 1e12 }), { deletedTraces: 0, deletedSpans: 0 });
+});
+
+test('SpanRows from the protobuf receivers are stored as the spans toSpans gives, sharing resources', async (t) => {
+  const kv = (key: string, stringValue: string) => ({ key, value: { stringValue } });
+  const body = ExportTraceServiceRequest.encode(
+    ExportTraceServiceRequest.fromObject({
+      resourceSpans: [
+        {
+          resource: { attributes: [kv('service.name', 'cart'), kv('host.name', 'h1')] },
+          scopeSpans: [
+            {
+              spans: [1, 2].map((n) => ({
+                traceId: Buffer.from(tid(7), 'hex'),
+                spanId: Buffer.from(sid(n), 'hex'),
+                parentSpanId: n === 2 ? Buffer.from(sid(1), 'hex') : undefined,
+                name: `op ${n}`,
+                kind: 2,
+                startTimeUnixNano: `${T0 + n}000`,
+                endTimeUnixNano: `${T0 + 10 * n}000`,
+                attributes: [kv('http.route', '/cart/{id}'), { key: 'n', value: { intValue: n } }],
+                events: n === 1 ? [{ name: 'retry', attributes: [kv('why', 'timeout')] }] : [],
+                status: { code: n, message: n === 2 ? 'fine' : '' },
+              })),
+            },
+          ],
+        },
+      ],
+    }),
+  ).finish();
+  const rows = decodeSpanRows(body, DEFAULT_SPAN_LIMITS).spans;
+  const plain = toSpans((decodeProtobufRequest(body) as { ok: true; request: never }).request).spans;
+  t.true(rows.every((r) => r instanceof SpanRow));
+  const store = await open(t);
+  await store.append(rows);
+  t.deepEqual(await store.getTrace(tid(7)), plain);
+  // the same resource arriving as plain spans maps to the same stored resource
+  await store.append([span({ traceId: tid(8), spanId: sid(3), service: 'cart', resource: plain[0]?.resource })]);
+  t.deepEqual((await store.getTrace(tid(8)))[0]?.resource, { 'service.name': 'cart', 'host.name': 'h1' });
+  const resources = await (
+    store as unknown as { reader: { runAndReadAll(sql: string): Promise<{ getRows(): unknown[][] }> } }
+  ).reader.runAndReadAll('SELECT count(*)::INTEGER FROM resources');
+  t.deepEqual(resources.getRows(), [[1]], 'one resource row for both');
 });
 
 test('shared resources: dropped with their last span, ids unique across reopen', async (t) => {
