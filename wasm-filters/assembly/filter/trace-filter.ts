@@ -189,7 +189,8 @@ export class TraceStream extends HttpContext {
       this.linking = sl;
       m.incNamed('meshtrace.link.' + LINK_METHOD_NAMES[d.method]);
       if (d.linked) {
-        sl.slot = d.slot;
+        // Only a tracked call's answer is reported back (it counted as outstanding).
+        if (d.tracked) sl.slot = d.slot;
         const c = new TraceContext();
         c.traceId = d.traceId;
         c.spanId = d.parentSpanId;
@@ -316,7 +317,7 @@ export class TraceStream extends HttpContext {
     const linker = root.linker;
     if (linker === null) return;
     if (root.config.direction == 'inbound') linker.finish(slot);
-    else linker.callDone(slot, nowNanos());
+    else linker.callDone(slot);
     countLinker(linker);
   }
 

@@ -4,19 +4,15 @@
 //
 //   header (32 B) │ op 0 (72 B) │ op 1 │ … │ op n-1           (at most 64 inbound operations)
 //
-//   header: u32 magic "MTM1" · u32 ops · u32 gap samples · u32 – · f64 Σ ln gap · f64 Σ (ln gap)²
+//   header: u32 magic "MTM1" · u32 ops · 24 B –
 //   op:     u32 inbound op · u32 clean samples · u8 most calls outstanding at once · u8 callees ·
 //           2 B – · u32 callee op[12] · u8 most calls of that callee in one request[12] ·
 //           u16 calls of that callee seen[12] · u16 of which carried a value of the request[12]
 //
-// Two things are learned:
-//   - per inbound operation, which outbound operations a request of it calls, how many times at
+// Learned per inbound operation, which outbound operations a request of it calls, how many times at
 //     most, and whether it ever has two calls out at once (parallel) — the hard constraints that
 //     rule a candidate out (linker.ts) — and how often a call passes on an id of the request's
 //     path (the evidence that lets a shared value pick the parent);
-//   - per workload, the app's reaction gap: from the request's last event (arrival, a call
-//     leaving, an answer coming back) to its next call, as a log-normal — how a call's timing
-//     ranks the candidates that remain.
 import { getSharedData, setSharedData } from '../abi/hostcalls';
 import { E_COUNTS, E_MAX_OUTSTANDING, E_NOPS, E_OP, E_OPS, E_VALUE_HITS } from './registry';
 
@@ -25,8 +21,6 @@ const OP = 120;
 const MAGIC: u32 = 0x314d544d;
 const MAX_OPS = 64;
 export const MAX_CALLEES = 12;
-/** Gap samples after which the mean and variance become exponentially weighted (the app may change). */
-const GAP_WINDOW: f64 = 1000;
 const CAS_ATTEMPTS = 16;
 
 const O_OP = 0;
@@ -61,22 +55,6 @@ export class Model {
       if (load<u32>(p + O_OP) == op) return p;
     }
     return 0;
-  }
-
-  get gapSamples(): u32 {
-    return load<u32>(changetype<usize>(this.bytes) + 8);
-  }
-
-  /** Log-density of a reaction gap of `gapUs` µs under the learned log-normal (up to a constant). */
-  gapLogDensity(gapUs: f64): f64 {
-    const base = changetype<usize>(this.bytes);
-    const n = <f64>load<u32>(base + 8);
-    const mean = load<f64>(base + 16) / n;
-    // A floor on the spread: a too-confident fit would turn timing noise into certainty.
-    const variance = max(load<f64>(base + 24) / n - mean * mean, 0.49);
-    const x = Math.log(max(gapUs, 1));
-    const d = x - mean;
-    return -(d * d) / (2 * variance) - x;
   }
 }
 
@@ -168,30 +146,6 @@ export function learnRequest(key: string, entry: ArrayBuffer): bool {
       }
     }
     if (setSharedData(key, changetype<usize>(b), len, cas)) return true;
-  }
-  return false;
-}
-
-/** Learns one certain reaction gap (µs). */
-export function learnGap(key: string, gapUs: f64): bool {
-  const x = Math.log(max(gapUs, 1));
-  for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
-    const v = getSharedData(key);
-    const cas = v === null ? 0 : v.cas;
-    const b = v === null || !valid(v.bytes) ? emptyModel() : v.bytes;
-    const base = changetype<usize>(b);
-    const n = <f64>load<u32>(base + 8);
-    let sum = load<f64>(base + 16);
-    let sq = load<f64>(base + 24);
-    if (n >= GAP_WINDOW) {
-      // Keep the sums at GAP_WINDOW samples' weight: old behaviour fades as the app changes.
-      const keep = (GAP_WINDOW - 1) / GAP_WINDOW;
-      sum *= keep;
-      sq *= keep;
-    } else store<u32>(base + 8, <u32>n + 1);
-    store<f64>(base + 16, sum + x);
-    store<f64>(base + 24, sq + x * x);
-    if (setSharedData(key, base, HEADER + <i32>load<u32>(base + 4) * OP, cas)) return true;
   }
   return false;
 }

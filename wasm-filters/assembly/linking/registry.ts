@@ -6,7 +6,7 @@
 //   header (32 B) │ entry 0 (192 B) │ entry 1 │ … │ entry count-1
 //
 //   header: u32 magic "MTL1" · u32 count · u32 next slot · u32 – · u64 uncertain calls · u64 –
-//   entry:  u32 slot · u32 inbound op · u64 start ns · u64 last event ns · u64 uncertain calls
+//   entry:  u32 slot · u32 inbound op · u64 start ns · 8 B – · u64 uncertain calls
 //           at start · 16 B trace id · 8 B span id (the inbound server span: the parent of a
 //           linked call) · u8 flags · u8 calls outstanding · u8 most outstanding at once ·
 //           u8 distinct ops called · u8 tracestate length · u8 path values · 2 B – · u32 ops[6] ·
@@ -31,7 +31,6 @@ const H_UNCERTAIN = 16;
 export const E_SLOT = 0;
 export const E_OP = 4;
 export const E_START = 8;
-export const E_LAST = 16;
 const E_UNCERTAIN_AT_START = 24;
 export const E_TRACE = 32;
 export const E_SPAN = 48;
@@ -176,7 +175,6 @@ export function register(key: string, e: NewEntry, maxInflight: i32, maxAgeNs: u
     store<u32>(p + E_SLOT, slot);
     store<u32>(p + E_OP, e.op);
     store<u64>(p + E_START, e.startNs);
-    store<u64>(p + E_LAST, e.startNs);
     store<u64>(p + E_UNCERTAIN_AT_START, load<u64>(base + H_UNCERTAIN));
     memory.copy(p + E_TRACE, changetype<usize>(trace), 16);
     memory.copy(p + E_SPAN, changetype<usize>(span), 8);
@@ -227,7 +225,8 @@ export function remove(key: string, slot: u32, out: RegistryOutcome): ArrayBuffe
 
 /**
  * Records a call the app made: linked to entry `slot` (certain or by the model), or left
- * provisional (slot 0). Any call that was not certain raises the workload's uncertain count.
+ * provisional (slot 0). Any call that was not certain raises the workload's uncertain count; only
+ * a `tracked` (sure) link counts in the entry's state — calls made, calls outstanding.
  */
 export function noteCall(
   key: string,
@@ -236,6 +235,7 @@ export function noteCall(
   valueHit: bool,
   nowNs: u64,
   certain: bool,
+  tracked: bool,
   out: RegistryOutcome,
 ): void {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
@@ -245,13 +245,14 @@ export function noteCall(
     const i = slot == 0 ? -1 : snap.find(slot);
     if (i >= 0) {
       const p = snap.entry(i);
-      const outstanding = load<u8>(p + E_OUTSTANDING);
-      if (outstanding < 255) store<u8>(p + E_OUTSTANDING, outstanding + 1);
-      if (outstanding + 1 > load<u8>(p + E_MAX_OUTSTANDING)) store<u8>(p + E_MAX_OUTSTANDING, outstanding + 1);
-      store<u64>(p + E_LAST, nowNs);
       let flags = load<u8>(p + E_FLAGS);
       if (!certain) flags |= F_UNLEARNABLE;
-      if (!countOp(p, op, valueHit)) flags |= F_UNLEARNABLE;
+      if (tracked) {
+        const outstanding = load<u8>(p + E_OUTSTANDING);
+        if (outstanding < 255) store<u8>(p + E_OUTSTANDING, outstanding + 1);
+        if (outstanding + 1 > load<u8>(p + E_MAX_OUTSTANDING)) store<u8>(p + E_MAX_OUTSTANDING, outstanding + 1);
+        if (!countOp(p, op, valueHit)) flags |= F_UNLEARNABLE;
+      }
       store<u8>(p + E_FLAGS, flags);
     } else if (certain) return; // nothing to change
     if (commit(key, snap.bytes, snap.bytes.byteLength, snap.cas)) return;
@@ -260,7 +261,7 @@ export function noteCall(
 }
 
 /** The answer to a linked call came back: the app is unblocked now. */
-export function noteCallDone(key: string, slot: u32, nowNs: u64, out: RegistryOutcome): void {
+export function noteCallDone(key: string, slot: u32, out: RegistryOutcome): void {
   for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
     const snap = readRegistry(key);
     const i = snap.find(slot);
@@ -268,7 +269,6 @@ export function noteCallDone(key: string, slot: u32, nowNs: u64, out: RegistryOu
     const p = snap.entry(i);
     const outstanding = load<u8>(p + E_OUTSTANDING);
     if (outstanding > 0) store<u8>(p + E_OUTSTANDING, outstanding - 1);
-    store<u64>(p + E_LAST, nowNs);
     if (commit(key, snap.bytes, snap.bytes.byteLength, snap.cas)) return;
   }
   out.casExhausted = true;
