@@ -39,7 +39,7 @@ import { logNormalLogPdf } from './lognormal.ts';
 import { type EdgeRef, MinCostFlow } from './min-cost-flow.ts';
 
 export interface ChainAssignOptions {
-  /** Least confidence (0–1) for a call to be linked. Default 0.9. */
+  /** Least confidence (0–1) for a call to be linked. Default 0.95 (measured on a recorded concurrency-8 window: 0.9 → 2.2 % of links wrong, 0.95 → 1.6 %, for 1.6 % fewer links). */
   threshold?: number;
   /** Log-likelihood cost of a start or response with no trigger. Default 40 nats. */
   orphanCost?: number;
@@ -82,7 +82,7 @@ export function assignByChains(
   model: ChainModel,
   options: ChainAssignOptions = {},
 ): ChainAssignment {
-  const threshold = options.threshold ?? 0.9;
+  const threshold = options.threshold ?? 0.95;
   const out: ChainAssignment = { links: [], unlinked: [], errors: [] };
   if (!(threshold >= 0 && threshold <= 1)) {
     out.errors.push(`assign: threshold must be within [0, 1], got ${threshold}`);
