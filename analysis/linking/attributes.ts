@@ -9,6 +9,8 @@ export const CONFIDENCE = 'meshtrace.link.confidence';
 export const INFERRED = 'meshtrace.link.inferred';
 /** How the sidecar decided (wasm-filters/assembly/linking/linker.ts): none, single, model, provisional. */
 export const METHOD = 'meshtrace.link.method';
+/** Who linked an inferred edge: `collector` for the offline pass (absent = the sidecar, online). */
+export const SOURCE = 'meshtrace.link.source';
 
 /** Bound on candidates read from one span: the sidecar caps the list, we refuse to trust more. */
 export const MAX_CANDIDATES = 256;

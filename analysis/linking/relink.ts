@@ -5,7 +5,7 @@
 // whole chain ends in the topmost trace, because a span's trace is taken from its topmost
 // ancestor over the re-parented edges.
 import type { Span } from '../model.ts';
-import { CONFIDENCE, INFERRED, PROVISIONAL } from './attributes.ts';
+import { CONFIDENCE, INFERRED, PROVISIONAL, SOURCE } from './attributes.ts';
 import type { Link } from './assign.ts';
 
 export interface RelinkResult {
@@ -111,10 +111,13 @@ export function relink(spans: readonly Span[], links: readonly Link[], detach: r
       copy.parentSpanId = link.inboundSpanId;
       copy.attributes[CONFIDENCE] = link.confidence;
       copy.attributes[INFERRED] = true;
+      copy.attributes[SOURCE] = 'collector';
+      delete copy.attributes[PROVISIONAL];
     } else if (cut.has(k)) {
       copy.parentSpanId = null;
       delete copy.attributes[CONFIDENCE];
       delete copy.attributes[INFERRED];
+      delete copy.attributes[SOURCE];
       copy.attributes[PROVISIONAL] = true;
     }
     return copy;

@@ -87,14 +87,17 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
   for (const s of cp.sections) sectionsBySpan.set(s.spanId, [...(sectionsBySpan.get(s.spanId) ?? []), s]);
   const service = (s: JSpan) => trace.processes[s.processID]?.serviceName ?? '?';
   const failed = (s: JSpan) => s.tags.some((g) => g.key === 'error' && g.value === true);
+  const inferred = trace.spans.filter((s) => tagOf(s, 'meshtrace.link.inferred') === true);
 
   const rows = order.map(({ span: s, depth }) => {
     const shift = skew.get(s.spanID) ?? 0;
     const sections = sectionsBySpan.get(s.spanID) ?? [];
+    const badge = linkBadge(s);
     const cls = [
       'tl-row',
       sections.length > 0 ? 'on-critical-path' : '',
       origin?.origin?.spanId === s.spanID ? 'error-origin' : '',
+      badge?.kind === 'inferred' ? 'inferred-link' : '',
     ]
       .filter(Boolean)
       .join(' ');
@@ -105,7 +108,12 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
         'data-span-id': s.spanID,
         title: `${service(s)}: ${s.operationName}${shift ? ` (clock skew corrected by ${ms(shift)})` : ''}`,
       },
-      h('div', { class: 'tl-label', style: `padding-left:${depth * 14}px` }, `${service(s)}: ${s.operationName}`),
+      h(
+        'div',
+        { class: 'tl-label', style: `padding-left:${depth * 14}px` },
+        `${service(s)}: ${s.operationName}`,
+        badge?.element ?? null,
+      ),
       h(
         'div',
         { class: 'tl-track' },
@@ -166,6 +174,7 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
       h('span', { class: 'stat' }, h('b', {}, String(cp.sections.length)), 'critical-path sections'),
       h('span', { class: 'stat' }, h('b', {}, String(trace.spans.filter(failed).length)), 'failed spans'),
       h('span', { class: 'stat' }, h('b', {}, String(cp.skewAdjustments.length)), 'clock-skew corrections'),
+      h('span', { class: 'stat', id: 'inferred-links' }, h('b', {}, String(inferred.length)), 'inferred links'),
     ),
     h(
       'div',
@@ -186,4 +195,51 @@ export async function renderTrace(root: HTMLElement, traceId: string): Promise<v
     originPanel,
     h('div', { class: 'panel timeline', id: 'timeline' }, ...rows),
   );
+}
+
+function tagOf(s: JSpan, key: string): unknown {
+  return s.tags.find((g) => g.key === key)?.value;
+}
+
+/**
+ * The mark of a span whose parent the app never sent (analysis/linking): an inferred link, shown
+ * dashed with its confidence and who made it, or a provisional call whose parent is unknown.
+ */
+function linkBadge(s: JSpan): { kind: 'inferred' | 'provisional'; element: HTMLElement } | null {
+  if (tagOf(s, 'meshtrace.link.inferred') === true) {
+    const confidence = Number(tagOf(s, 'meshtrace.link.confidence'));
+    const pct = `${Math.floor(confidence * 100)} %`;
+    const how =
+      tagOf(s, 'meshtrace.link.source') === 'collector'
+        ? 'linked by the collector from the whole window (timing, call pattern, ids, connections)'
+        : tagOf(s, 'meshtrace.link.method') === 'single'
+          ? 'linked by the sidecar: the only request in flight when the call left'
+          : `linked by the sidecar (${String(tagOf(s, 'meshtrace.link.evidence') ?? 'model')})`;
+    return {
+      kind: 'inferred',
+      element: h(
+        'span',
+        {
+          class: 'link-badge inferred',
+          title: `Parent inferred — the app sent no trace context; ${how}; confidence ${pct}`,
+        },
+        `⇢ ${pct}`,
+      ),
+    };
+  }
+  if (tagOf(s, 'meshtrace.link.provisional') === true) {
+    return {
+      kind: 'provisional',
+      element: h(
+        'span',
+        {
+          class: 'link-badge provisional',
+          title:
+            'The app sent no trace context and this call could not be told apart from the other requests in flight',
+        },
+        '⇢ ?',
+      ),
+    };
+  }
+  return null;
 }
