@@ -66,6 +66,8 @@ export function localMeshConfig(p: Ports): MeshtraceConfig {
         {
           name: 'storefront',
           namespace: 'local',
+          // The sample services forward no trace headers: their sidecars link their calls.
+          linking: true,
           address: at(p.app.storefront),
           sidecar: { inbound_port: p.sidecar.storefront },
           dependencies: [{ service: 'inventory', listen_port: p.out.storefront }],
@@ -73,6 +75,7 @@ export function localMeshConfig(p: Ports): MeshtraceConfig {
         {
           name: 'inventory',
           namespace: 'local',
+          linking: true,
           address: at(p.app.inventory),
           sidecar: { inbound_port: p.sidecar.inventory },
           dependencies: [{ service: 'pricing', listen_port: p.out.inventory }],
@@ -80,6 +83,7 @@ export function localMeshConfig(p: Ports): MeshtraceConfig {
         {
           name: 'pricing',
           namespace: 'local',
+          linking: true,
           address: at(p.app.pricing),
           sidecar: { inbound_port: p.sidecar.pricing },
           dependencies: [{ service: 'redis', listen_port: p.out.pricing }],

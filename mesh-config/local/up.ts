@@ -314,7 +314,7 @@ export async function up(opts: UpOptions = {}): Promise<number> {
       if (role.endsWith('-tcp')) note = 'connections to redis (TCP: no headers to carry context)';
       else if (previous) {
         const continued = [...traces].filter((tr) => previous?.has(tr)).length;
-        note = `continues ${continued}/${traces.size}${continued === 0 && traces.size > 0 ? ' — the service forwarded no trace headers' : ''}`;
+        note = `continues ${continued}/${traces.size}${role.endsWith('-outbound') ? ' — the service forwards no trace headers; its sidecar linked its calls' : ''}`;
       }
       log(
         `  ${role.padEnd(22)} ${String(lines.length).padStart(3)} requests, ${String(traces.size).padStart(3)} traces  ${note}`,
@@ -348,10 +348,10 @@ export async function up(opts: UpOptions = {}): Promise<number> {
     log(
       `logs ↔ spans: ${parented}/${sampleTraces.length} traces have a span whose parent is the span id in the gateway access log`,
     );
-    log('note: the sample services forward no trace headers, so each hop past a service starts a');
-    log("      new trace; connecting them into one trace is the zero-code linking issue's job.");
-    log('      Spans reach the collector from ext_proc at the edge and from the Wasm filter in');
-    log('      the gateway and every sidecar (service names as each proxy reports them).');
+    log('note: the sample services forward no trace headers; each sidecar links the calls its');
+    log('      service makes to the request it is serving (online linking), so a request is one');
+    log('      trace from the edge to Redis. Spans reach the collector from ext_proc at the edge');
+    log('      and from the Wasm filter in the gateway and every sidecar.');
     log('');
     log('where to look:');
     for (const [k, v] of Object.entries(state.urls)) log(`  ${k.padEnd(20)} ${v}`);

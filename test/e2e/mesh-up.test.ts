@@ -130,10 +130,18 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.truthy(m, output);
   t.true(Number(m?.[2]) >= 4, 'one trace per request at least');
   t.is(m?.[1], m?.[2], 'every stored trace is findable from the gateway access log');
-  // The proxies carry context hop to hop; the services drop it (the linking issue's job).
+  // The proxies carry context hop to hop; the services drop it and their sidecars link it back.
   t.regex(output, /storefront-inbound +4 requests, +4 traces +continues 4\/4/);
-  t.regex(output, /storefront-outbound +4 requests, +4 traces +continues 0\/4/);
+  t.regex(output, /storefront-outbound +4 requests, +4 traces +continues 4\/4/);
+  t.regex(output, /inventory-outbound +4 requests, +4 traces +continues 4\/4/);
   t.regex(output, /pricing-inbound +4 requests, +4 traces +continues 4\/4/);
+  // So each request is one trace from the edge through all three services.
+  for (const tr of edge.slice(0, 4)) {
+    const [whole] = await jaeger<JaegerTrace[]>(`/traces/${tr.traceID}`);
+    const names = new Set((whole?.spans ?? []).map((sp) => whole?.processes[sp.processID]?.serviceName));
+    for (const s of ['gateway', 'storefront', 'inventory', 'pricing'])
+      t.true(names.has(s), `trace ${tr.traceID} holds ${s}: ${[...names].join(',')}`);
+  }
   t.regex(output, /pricing-outbound-tcp +\d+ requests/);
   const p = /logs ↔ spans: (\d+)\/(\d+) traces/.exec(output);
   t.truthy(p, output);

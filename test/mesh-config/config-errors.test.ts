@@ -74,6 +74,20 @@ const cases: { name: string; edit: (d: Doc) => void; error: string }[] = [
     error: 'meshtrace.yaml: propagation.outbound: has a duplicate entry (items 0 and 1)',
   },
   {
+    name: 'linking threshold below 0.5',
+    edit: (d) => {
+      d.linking = { threshold: 0.3 };
+    },
+    error: 'meshtrace.yaml: linking.threshold: must be ≥ 0.5',
+  },
+  {
+    name: 'linking flag not a boolean',
+    edit: (d) => {
+      (d.services as Record<string, unknown>[])[0]!.linking = 'yes';
+    },
+    error: 'meshtrace.yaml: services[0].linking: must be a boolean',
+  },
+  {
     name: 'collector endpoint not a URL',
     edit: (d) => {
       d.collector = { endpoint: 'collector:4318' };
