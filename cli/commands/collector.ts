@@ -17,7 +17,9 @@ const USAGE = `usage: meshtrace collector --data-dir DIR [options]
   --max-in-flight-bytes SIZE request bodies buffered at once before 429 (default 64MiB)
   --queue-spans N            spans buffered before clients are told to retry (default 100000)
   --retention-max-age DUR    delete traces older than this, e.g. 7d, 12h, 30m
-  --retention-max-bytes SIZE keep the stored span data under this, e.g. 10GiB`;
+  --retention-max-bytes SIZE keep the stored span data under this, e.g. 10GiB
+  --link-threshold P         least confidence of an offline link, 0.5-1 (default 0.95)
+  --no-linking               do not link calls the sidecars left provisional`;
 
 const UNITS: Record<string, number> = {
   '': 1,
@@ -65,6 +67,8 @@ export function parseCollectorArgs(args: string[]): CollectorOptions {
       'queue-spans': { type: 'string' },
       'retention-max-age': { type: 'string' },
       'retention-max-bytes': { type: 'string' },
+      'link-threshold': { type: 'string' },
+      'no-linking': { type: 'boolean' },
     },
   });
   if (values['data-dir'] === undefined) throw new Error('--data-dir is required');
@@ -94,6 +98,15 @@ export function parseCollectorArgs(args: string[]): CollectorOptions {
     retention.maxBytes = parseSize('--retention-max-bytes', values['retention-max-bytes']);
   }
   if (Object.keys(retention).length > 0) options.retention = retention;
+  if (values['no-linking'] && values['link-threshold'] !== undefined)
+    throw new Error('--link-threshold and --no-linking contradict each other');
+  if (values['no-linking']) options.linking = false;
+  else if (values['link-threshold'] !== undefined) {
+    const p = Number(values['link-threshold']);
+    if (!(p >= 0.5 && p <= 1))
+      throw new Error(`--link-threshold: '${values['link-threshold']}' is not within [0.5, 1]`);
+    options.linking = { threshold: p };
+  }
   return options;
 }
 

@@ -78,8 +78,24 @@ test('bad flags: each names what is wrong', (t) => {
     ['bad queue', ['--data-dir', 'd', '--queue-spans', '0'], /--queue-spans: '0' is not a positive integer/],
     ['bad age', ['--data-dir', 'd', '--retention-max-age', 'soon'], /--retention-max-age: 'soon' is not a duration/],
     ['unknown flag', ['--data-dir', 'd', '--verbose'], /Unknown option '--verbose'/],
+    [
+      'link threshold out of range',
+      ['--data-dir', 'd', '--link-threshold', '2'],
+      /--link-threshold: '2' is not within \[0.5, 1\]/,
+    ],
+    [
+      'linking off and a threshold',
+      ['--data-dir', 'd', '--no-linking', '--link-threshold', '0.9'],
+      /--link-threshold and --no-linking contradict each other/,
+    ],
   ];
   for (const [name, args, message] of cases) t.throws(() => parseCollectorArgs(args), { message }, name);
+});
+
+test('linking flags: off, or a threshold; default on', (t) => {
+  t.is(parseCollectorArgs(['--data-dir', 'd']).linking, undefined);
+  t.is(parseCollectorArgs(['--data-dir', 'd', '--no-linking']).linking, false);
+  t.deepEqual(parseCollectorArgs(['--data-dir', 'd', '--link-threshold', '0.98']).linking, { threshold: 0.98 });
 });
 
 test('flag parsers: sizes, durations, ports, retention', (t) => {
