@@ -17,7 +17,7 @@
 // service running before a traffic peak would have.
 //
 // Options: --requests N (300 per level)  --warmup N (150)  --levels 1,4,8,32  --threshold 0.9 (the sidecars')
-//          --offline-threshold 0.95 (the collector's default)
+//          --offline-threshold 0.8 (the collector's default)
 //          --record FILE (write each level's spans, ground truth and roots as JSON, for offline study)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string', default: '150' },
       levels: { type: 'string', default: '1,4,8,32' },
       threshold: { type: 'string', default: '0.9' },
-      'offline-threshold': { type: 'string', default: '0.95' },
+      'offline-threshold': { type: 'string', default: '0.8' },
       record: { type: 'string' },
     },
   });

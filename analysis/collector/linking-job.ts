@@ -22,7 +22,7 @@ export interface LinkingJobOptions {
   settleMs?: number;
   /** How far before a call its request may have started (default 60 s). */
   lookbackMs?: number;
-  /** Least confidence for a link (default 0.95, analysis/linking/assign-chains.ts). */
+  /** Least confidence for a link (default 0.8, analysis/linking/assign-chains.ts). */
   threshold?: number;
   /** Spans of linked workloads kept between runs to train the model (default 50,000). */
   trainingSpans?: number;

@@ -33,13 +33,18 @@ import {
   pathValues,
   sharesValue,
   type TimelineEvent,
+  type TriggerStats,
   type WorkloadChains,
 } from './chain-model.ts';
-import { logNormalLogPdf } from './lognormal.ts';
+import { fitLogNormal, logNormalLogPdf } from './lognormal.ts';
 import { type EdgeRef, MinCostFlow } from './min-cost-flow.ts';
 
 export interface ChainAssignOptions {
-  /** Least confidence (0–1) for a call to be linked. Default 0.95 (measured on a recorded concurrency-8 window: 0.9 → 2.2 % of links wrong, 0.95 → 1.6 %, for 1.6 % fewer links). */
+  /**
+   * Least confidence (0–1) for a call to be linked. Default 0.8: with the gap refit, measured on
+   * recorded windows of the legacy topology, wrong links were 0.2–0.6 % of links at concurrency
+   * 4–8 and 1.6 % at 32 (0.7: up to 2.1 % at 32; without the refit 0.9 gave 2.2 % at 8).
+   */
   threshold?: number;
   /** Log-likelihood cost of a start or response with no trigger. Default 40 nats. */
   orphanCost?: number;
@@ -82,7 +87,7 @@ export function assignByChains(
   model: ChainModel,
   options: ChainAssignOptions = {},
 ): ChainAssignment {
-  const threshold = options.threshold ?? 0.95;
+  const threshold = options.threshold ?? 0.8;
   const out: ChainAssignment = { links: [], unlinked: [], errors: [] };
   if (!(threshold >= 0 && threshold <= 1)) {
     out.errors.push(`assign: threshold must be within [0, 1], got ${threshold}`);
@@ -150,16 +155,6 @@ function assignWorkload(
   }
   nodes.sort((a, b) => compareEvents(a.ev, b.ev));
 
-  // Trigger statistics with Laplace smoothing; gap densities with a spread floor.
-  const pTrigger = (type: string): number => {
-    const s = wc.byType.get(type);
-    return s === undefined ? 0.5 : (s.triggered + 1) / (s.seen + 2);
-  };
-  const spread = (sigma: number) => Math.max(sigmaFloor, sigma);
-  const reach = (t: { gap: { mu: number; sigma: number } }) => Math.exp(t.gap.mu + sigmas * spread(t.gap.sigma));
-  let windowUs = 0;
-  for (const s of wc.byType.values()) for (const t of s.to.values()) windowUs = Math.max(windowUs, reach(t));
-
   const pIndex = new Map<Node, number>();
   const sIndex = new Map<Node, number>();
   const P: Node[] = [];
@@ -174,71 +169,86 @@ function assignWorkload(
       S.push(n);
     }
   }
-
-  interface Cand {
-    p: number;
-    s: number;
-    ll: number;
-  }
-  const cands: Cand[] = [];
   const position = new Map<Node, number>(nodes.map((n, i) => [n, i]));
-  for (const [si, sn] of S.entries()) {
-    const end = position.get(sn)!;
-    const mine: Cand[] = [];
-    for (let i = end - 1; i >= 0; i--) {
-      const pn = nodes[i]!;
-      const gap = sn.ev.timeUs - pn.ev.timeUs;
-      if (gap > windowUs) break;
-      if (pn.ev.kind === 'E' || !compatible(pn, sn)) continue;
-      const stats = wc.byType.get(pn.ev.type);
-      const tr = stats?.to.get(sn.ev.type);
-      if (stats === undefined || tr === undefined || gap > reach(tr)) continue;
-      const ll =
-        Math.log(pTrigger(pn.ev.type)) +
-        Math.log(tr.n / Math.max(1, stats.triggered)) +
-        logNormalLogPdf({ ...tr.gap, sigma: spread(tr.gap.sigma) }, gap) +
-        connectionLogRatio(pn, sn, tr, minSamples);
-      mine.push({ p: pIndex.get(pn)!, s: si, ll });
-    }
-    // The likeliest few: a trigger many nats behind the best is never worth its place in the solve.
-    mine.sort((a, b) => b.ll - a.ll);
-    cands.push(...mine.slice(0, perEvent));
-  }
-  const llNone = P.map((pn) => Math.log(1 - pTrigger(pn.ev.type)));
-  let K = 0;
-  for (const c of cands) K = Math.max(K, c.ll);
-  for (const v of llNone) K = Math.max(K, v);
-
-  // Solve; then forbid each trigger that broke a chain (a response closing another request's
-  // chain, a call placed outside its request) and solve again, a few rounds at most.
-  const forbidden = new Set<number>();
-  let solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
   const startOf = new Map<Span, Node>();
   for (const sn of S) if (sn.ev.kind === 'S') startOf.set(sn.ev.span, sn);
-  let resolve = resolver(solved, P, cands, sIndex, startOf, false);
-  for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
-    const before = forbidden.size;
-    for (const sn of S) {
-      const k = solved.trigger[sIndex.get(sn)!]!;
-      if (k < 0) continue;
-      const r = resolve(sn).request;
-      if (
-        sn.ev.kind === 'E'
-          ? r !== sn.ev.span
-          : r !== null && !(r.startUs <= sn.ev.span.startUs && sn.ev.span.endUs <= r.endUs)
-      )
-        forbidden.add(k);
-    }
-    if (forbidden.size === before) break;
-    solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
-    resolve = resolver(solved, P, cands, sIndex, startOf, false);
-  }
-  const resolveRequest = (sn: Node) => resolve(sn).request;
-  resolve = resolver(solved, P, cands, sIndex, startOf, true);
 
-  // A request is consistent when its response's chain leads back to its own arrival.
-  const closes = new Set<Span>();
-  for (const sn of S) if (sn.ev.kind === 'E' && resolveRequest(sn) === sn.ev.span) closes.add(sn.ev.span);
+  /** Candidates under a model, the solve, and its repair rounds. */
+  const solveWith = (model: WorkloadChains) => {
+    // Trigger statistics with Laplace smoothing; gap densities with a spread floor.
+    const pTrigger = (type: string): number => {
+      const st = model.byType.get(type);
+      return st === undefined ? 0.5 : (st.triggered + 1) / (st.seen + 2);
+    };
+    const spread = (sigma: number) => Math.max(sigmaFloor, sigma);
+    const reach = (t: { gap: { mu: number; sigma: number } }) => Math.exp(t.gap.mu + sigmas * spread(t.gap.sigma));
+    let windowUs = 0;
+    for (const st of model.byType.values()) for (const t of st.to.values()) windowUs = Math.max(windowUs, reach(t));
+    const cands: Cand[] = [];
+    for (const [si, sn] of S.entries()) {
+      const end = position.get(sn)!;
+      const mine: Cand[] = [];
+      for (let i = end - 1; i >= 0; i--) {
+        const pn = nodes[i]!;
+        const gap = sn.ev.timeUs - pn.ev.timeUs;
+        if (gap > windowUs) break;
+        if (pn.ev.kind === 'E' || !compatible(pn, sn)) continue;
+        const stats = model.byType.get(pn.ev.type);
+        const tr = stats?.to.get(sn.ev.type);
+        if (stats === undefined || tr === undefined || gap > reach(tr)) continue;
+        const ll =
+          Math.log(pTrigger(pn.ev.type)) +
+          Math.log(tr.n / Math.max(1, stats.triggered)) +
+          logNormalLogPdf({ ...tr.gap, sigma: spread(tr.gap.sigma) }, gap) +
+          connectionLogRatio(pn, sn, tr, minSamples);
+        mine.push({ p: pIndex.get(pn)!, s: si, ll });
+      }
+      // The likeliest few: a trigger many nats behind the best is never worth its place in the solve.
+      mine.sort((a, b) => b.ll - a.ll);
+      cands.push(...mine.slice(0, perEvent));
+    }
+    const llNone = P.map((pn) => Math.log(1 - pTrigger(pn.ev.type)));
+    let K = 0;
+    for (const c of cands) K = Math.max(K, c.ll);
+    for (const v of llNone) K = Math.max(K, v);
+
+    // Solve; then forbid each trigger that broke a chain (a response closing another request's
+    // chain, a call placed outside its request) and solve again, a few rounds at most.
+    const forbidden = new Set<number>();
+    let solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+    let resolve = resolver(solved, P, cands, sIndex, startOf, false);
+    for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
+      const before = forbidden.size;
+      for (const sn of S) {
+        const k = solved.trigger[sIndex.get(sn)!]!;
+        if (k < 0) continue;
+        const r = resolve(sn).request;
+        if (
+          sn.ev.kind === 'E'
+            ? r !== sn.ev.span
+            : r !== null && !(r.startUs <= sn.ev.span.startUs && sn.ev.span.endUs <= r.endUs)
+        )
+          forbidden.add(k);
+      }
+      if (forbidden.size === before) break;
+      solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+      resolve = resolver(solved, P, cands, sIndex, startOf, false);
+    }
+    // A request is consistent when its response's chain leads back to its own arrival.
+    const closes = new Set<Span>();
+    for (const sn of S) if (sn.ev.kind === 'E' && resolve(sn).request === sn.ev.span) closes.add(sn.ev.span);
+    return { solved, cands, closes, request: (sn: Node) => resolve(sn).request };
+  };
+
+  // One hard-EM step: the model was learned at whatever load the clean requests met; the window
+  // may be busier (reaction gaps stretch under load, and a model expecting short gaps prefers
+  // pairing a short with a long gap over two medium ones — crossing requests). Re-estimate each
+  // transition's gap from this window's consistent chains, and solve again under that.
+  let round = solveWith(wc);
+  const refitted = refitGaps(wc, S, P, round, sIndex, minSamples);
+  if (refitted !== null) round = solveWith(refitted);
+  const { solved, cands, closes } = round;
+  const resolve = resolver(solved, P, cands, sIndex, startOf, true);
 
   for (const c of calls) {
     if (certainParent(c, byKey, workload)) continue;
@@ -282,6 +292,52 @@ function compatible(p: Node, s: Node): boolean {
 }
 
 const MAX_REPAIR_ROUNDS = 6;
+
+interface Cand {
+  p: number;
+  s: number;
+  ll: number;
+}
+
+/**
+ * The workload's trigger model with each transition's gap re-fitted from the chains of `round`
+ * whose request's response closes them (consistent), where a transition has at least
+ * `minSamples` of them; null when none has. Counts and trigger shares stay as learned.
+ */
+function refitGaps(
+  wc: WorkloadChains,
+  S: Node[],
+  P: Node[],
+  round: { solved: Solved; cands: Cand[]; closes: Set<Span>; request: (sn: Node) => Span | null },
+  sIndex: Map<Node, number>,
+  minSamples: number,
+): WorkloadChains | null {
+  const gaps = new Map<string, number[]>();
+  for (const sn of S) {
+    const k = round.solved.trigger[sIndex.get(sn)!]!;
+    if (k < 0) continue;
+    const r = round.request(sn);
+    if (r === null || !round.closes.has(r)) continue;
+    const pn = P[round.cands[k]!.p]!;
+    const key = `${pn.ev.type}\u0000${sn.ev.type}`;
+    const list = gaps.get(key) ?? [];
+    list.push(sn.ev.timeUs - pn.ev.timeUs);
+    gaps.set(key, list);
+  }
+  let changed = false;
+  const byType = new Map<string, TriggerStats>();
+  for (const [from, st] of wc.byType) {
+    const to = new Map(st.to);
+    for (const [type, tr] of st.to) {
+      const list = gaps.get(`${from}\u0000${type}`);
+      if (list === undefined || list.length < minSamples) continue;
+      to.set(type, { ...tr, gap: fitLogNormal(list), maxGapUs: Math.max(tr.maxGapUs, ...list) });
+      changed = true;
+    }
+    byType.set(from, { ...st, to });
+  }
+  return changed ? { ...wc, byType } : null;
+}
 
 interface Solved {
   /** Each S's trigger (index into the candidates), or -1 for an orphan. */

@@ -18,7 +18,7 @@ const USAGE = `usage: meshtrace collector --data-dir DIR [options]
   --queue-spans N            spans buffered before clients are told to retry (default 100000)
   --retention-max-age DUR    delete traces older than this, e.g. 7d, 12h, 30m
   --retention-max-bytes SIZE keep the stored span data under this, e.g. 10GiB
-  --link-threshold P         least confidence of an offline link, 0.5-1 (default 0.95)
+  --link-threshold P         least confidence of an offline link, 0.5-1 (default 0.8)
   --no-linking               do not link calls the sidecars left provisional`;
 
 const UNITS: Record<string, number> = {
