@@ -135,12 +135,19 @@ async function assertServes(t: ExecutionContext, state: State, output: string) {
   t.regex(output, /storefront-outbound +4 requests, +4 traces +continues 4\/4/);
   t.regex(output, /inventory-outbound +4 requests, +4 traces +continues 4\/4/);
   t.regex(output, /pricing-inbound +4 requests, +4 traces +continues 4\/4/);
-  // So each request is one trace from the edge through all three services.
+  // So each request is one trace from the edge through all three services (each sidecar
+  // exports on its own 1 s tick: a trace can still be filling when the summary is printed).
   for (const tr of edge.slice(0, 4)) {
-    const [whole] = await jaeger<JaegerTrace[]>(`/traces/${tr.traceID}`);
-    const names = new Set((whole?.spans ?? []).map((sp) => whole?.processes[sp.processID]?.serviceName));
-    for (const s of ['gateway', 'storefront', 'inventory', 'pricing'])
-      t.true(names.has(s), `trace ${tr.traceID} holds ${s}: ${[...names].join(',')}`);
+    const want = ['gateway', 'storefront', 'inventory', 'pricing'];
+    let names = new Set<string | undefined>();
+    for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+      const r = await fetch(`${state.urls.jaeger_api}/traces/${tr.traceID}`);
+      const [whole] = ((await r.json()) as { data: JaegerTrace[] }).data;
+      names = new Set((whole?.spans ?? []).map((sp) => whole?.processes[sp.processID]?.serviceName));
+      if (want.every((s) => names.has(s))) break;
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    for (const s of want) t.true(names.has(s), `trace ${tr.traceID} holds ${s}: ${[...names].join(',')}`);
   }
   t.regex(output, /pricing-outbound-tcp +\d+ requests/);
   const p = /logs ↔ spans: (\d+)\/(\d+) traces/.exec(output);
