@@ -6,6 +6,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { ProcessingRequest, ProcessingResponse } from '../../ext-authz/envoy-types.ts';
 import { loadServices } from '../../ext-authz/protos.ts';
+import { quietStreamResets } from '../../ext-authz/grpc-process.ts';
 
 const server = new grpc.Server();
 server.addService(loadServices().extProc, {
@@ -22,6 +23,9 @@ server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p
     console.error(`ext-proc floor server: ${err.message}`);
     process.exit(1);
   }
+  // The same process setting as `meshtrace ext-proc` (grpc-process.ts), so the rows differ only
+  // in what the handler does.
+  quietStreamResets();
   console.log(JSON.stringify({ msg: 'ready', port }));
 });
 process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
