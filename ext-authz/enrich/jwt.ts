@@ -72,9 +72,14 @@ export class JwtEnricher {
     return token && token.split('.').length === 3 ? token : undefined;
   }
 
-  async enrich(headers: Headers): Promise<JwtResult> {
+  /** Synchronous when there is no token to verify. */
+  enrich(headers: Headers): JwtResult | Promise<JwtResult> {
     const token = this.token(headers);
     if (!token) return { attrs: {} };
+    return this.verify(token);
+  }
+
+  private async verify(token: string): Promise<JwtResult> {
     try {
       const { payload } =
         this.key instanceof Uint8Array
