@@ -64,6 +64,7 @@ export class Enricher {
         if (jwt.token) {
           extra.push(jwt.token);
           this.metrics.inc(jwt.verified ? 'jwt_verified_total' : 'jwt_unverified_total');
+          if (jwt.cached) this.metrics.inc('jwt_cache_hits_total');
         }
       }
       const secrets = secretsOf(req.headers, extra);
