@@ -190,7 +190,9 @@ class Exchange {
     const len = Number(contentLength);
     if (contentLength !== undefined && Number.isFinite(len) && len >= 0) attrs['http.response.body.size'] = len;
     if (this.hop && !this.hop.ended) {
-      this.hop.span.setAttributes(attrs);
+      // finish() records the status code itself.
+      const size = attrs['http.response.body.size'];
+      if (size !== undefined) this.hop.span.setAttribute('http.response.body.size', size);
       this.hop.finish({ status });
     }
     if (this.d.cfg.mode === 'metadata' && Object.keys(attrs).length > 0)
@@ -210,102 +212,133 @@ class Exchange {
   }
 }
 
+/**
+ * One Process stream's plumbing: ordering, errors, close. A class rather than closures made per
+ * stream: under tsx (esbuild keepNames) each named closure costs an Object.defineProperty too.
+ */
+class StreamHandler {
+  private readonly ex: Exchange;
+  private closed = false;
+  /** An answer is being worked out asynchronously; later messages wait in `queued`. */
+  private busy = false;
+  private readonly queued: ProcessingRequest[] = [];
+  private halfClosed = false;
+  private readonly opened = performance.now();
+
+  constructor(
+    private readonly d: ProcessorDeps,
+    private readonly call: Stream,
+  ) {
+    this.ex = new Exchange(d);
+    d.metrics.inc('streams_total');
+    d.metrics.activeStreams++;
+    call.on('data', (msg: ProcessingRequest) => this.onData(msg));
+    call.on('end', () => this.onEnd());
+    call.on('cancelled', () => {
+      d.metrics.inc('stream_cancelled_total');
+      this.close('cancelled');
+    });
+    call.on('error', (err: Error) => this.onError(err));
+  }
+
+  private onData(msg: ProcessingRequest): void {
+    if (this.busy) this.queued.push(msg);
+    else this.handle(msg);
+  }
+
+  private onEnd(): void {
+    this.halfClosed = true;
+    if (!this.busy) this.onHalfClose();
+  }
+
+  private onError(err: Error): void {
+    if (this.closed) return;
+    this.d.metrics.inc('stream_errors_total');
+    this.d.logger.log('debug', 'ext_proc stream error', { error: err.message, trace_id: this.ex.traceId });
+    this.close('error');
+  }
+
+  private handle(msg: ProcessingRequest): void {
+    if (this.closed) return;
+    const { metrics } = this.d;
+    const t0 = performance.now();
+    metrics.inc('messages_total');
+    let answer: Buffer | Promise<Buffer> | undefined;
+    try {
+      answer = this.ex.onMessage(msg);
+      if (!(answer instanceof Promise)) this.send(answer);
+    } catch (err) {
+      this.fail(err);
+    }
+    if (!(answer instanceof Promise)) {
+      metrics.latency.process.observe(performance.now() - t0);
+      return;
+    }
+    this.busy = true;
+    answer
+      .then((a) => this.send(a))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        metrics.latency.process.observe(performance.now() - t0);
+        this.busy = false;
+        while (!this.busy && !this.closed && this.queued.length > 0)
+          this.handle(this.queued.shift() as ProcessingRequest);
+        if (!this.busy && this.halfClosed) this.onHalfClose();
+      });
+  }
+
+  private send(answer: Buffer): void {
+    const { call } = this;
+    if (!this.closed && !call.cancelled && call.writable) call.write(answer);
+  }
+
+  private fail(err: unknown): void {
+    const { metrics, logger } = this.d;
+    const protocol = err instanceof ProtocolError;
+    metrics.inc(protocol ? 'malformed_requests_total' : 'stream_errors_total');
+    logger.log('warn', protocol ? 'malformed ProcessingRequest' : 'ext_proc message failed', {
+      error: (err as Error).message,
+      trace_id: this.ex.traceId,
+    });
+    this.close(protocol ? 'protocol_error' : 'error');
+    this.call.emit('error', {
+      code: protocol ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL,
+      details: (err as Error).message,
+    });
+  }
+
+  private onHalfClose(): void {
+    // grpc-js ends the readable side before it reports a cancel (RST_STREAM): give the
+    // 'cancelled' event one turn so a reset is recorded as such, not as a clean end.
+    setImmediate(() => {
+      this.close('stream_end');
+      if (!this.call.cancelled && !this.call.writableEnded) this.call.end();
+    });
+  }
+
+  private close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queued.length = 0;
+    const { metrics, logger } = this.d;
+    metrics.activeStreams--;
+    const { ex } = this;
+    ex.finish(reason);
+    if (logger.enabled('debug'))
+      logger.log('debug', 'ext_proc stream closed', {
+        trace_id: ex.traceId,
+        span_id: ex.hop?.span.spanContext().spanId,
+        reason,
+        status: ex.status,
+        path: ex.enrichment?.path,
+        duration_ms: Math.round((performance.now() - this.opened) * 1000) / 1000,
+      });
+  }
+}
+
 /** The grpc-js handler for Process. */
 export function processHandler(d: ProcessorDeps): grpc.handleBidiStreamingCall<ProcessingRequest, Buffer> {
   return (call: Stream) => {
-    const { metrics, logger } = d;
-    metrics.inc('streams_total');
-    metrics.activeStreams++;
-    const ex = new Exchange(d);
-    let closed = false;
-    /** An answer is being worked out asynchronously; later messages wait in `queued`. */
-    let busy = false;
-    const queued: ProcessingRequest[] = [];
-    let halfClosed = false;
-    const opened = performance.now();
-    const close = (reason: string) => {
-      if (closed) return;
-      closed = true;
-      queued.length = 0;
-      metrics.activeStreams--;
-      ex.finish(reason);
-      if (logger.enabled('debug'))
-        logger.log('debug', 'ext_proc stream closed', {
-          trace_id: ex.traceId,
-          span_id: ex.hop?.span.spanContext().spanId,
-          reason,
-          status: ex.status,
-          path: ex.enrichment?.path,
-          duration_ms: Math.round((performance.now() - opened) * 1000) / 1000,
-        });
-    };
-    const fail = (err: unknown) => {
-      const protocol = err instanceof ProtocolError;
-      metrics.inc(protocol ? 'malformed_requests_total' : 'stream_errors_total');
-      logger.log('warn', protocol ? 'malformed ProcessingRequest' : 'ext_proc message failed', {
-        error: (err as Error).message,
-        trace_id: ex.traceId,
-      });
-      close(protocol ? 'protocol_error' : 'error');
-      call.emit('error', {
-        code: protocol ? GrpcStatus.INVALID_ARGUMENT : GrpcStatus.INTERNAL,
-        details: (err as Error).message,
-      });
-    };
-    const send = (answer: Buffer) => {
-      if (!closed && !call.cancelled && call.writable) call.write(answer);
-    };
-    const onHalfClose = () => {
-      // grpc-js ends the readable side before it reports a cancel (RST_STREAM): give the
-      // 'cancelled' event one turn so a reset is recorded as such, not as a clean end.
-      setImmediate(() => {
-        close('stream_end');
-        if (!call.cancelled && !call.writableEnded) call.end();
-      });
-    };
-    const handle = (msg: ProcessingRequest) => {
-      if (closed) return;
-      const t0 = performance.now();
-      metrics.inc('messages_total');
-      let answer: Buffer | Promise<Buffer> | undefined;
-      try {
-        answer = ex.onMessage(msg);
-        if (!(answer instanceof Promise)) send(answer);
-      } catch (err) {
-        fail(err);
-      }
-      if (!(answer instanceof Promise)) {
-        metrics.latency.process.observe(performance.now() - t0);
-        return;
-      }
-      busy = true;
-      answer
-        .then(send)
-        .catch(fail)
-        .finally(() => {
-          metrics.latency.process.observe(performance.now() - t0);
-          busy = false;
-          while (!busy && !closed && queued.length > 0) handle(queued.shift() as ProcessingRequest);
-          if (!busy && halfClosed) onHalfClose();
-        });
-    };
-    call.on('data', (msg: ProcessingRequest) => {
-      if (busy) queued.push(msg);
-      else handle(msg);
-    });
-    call.on('end', () => {
-      halfClosed = true;
-      if (!busy) onHalfClose();
-    });
-    call.on('cancelled', () => {
-      metrics.inc('stream_cancelled_total');
-      close('cancelled');
-    });
-    call.on('error', (err: Error) => {
-      if (closed) return;
-      metrics.inc('stream_errors_total');
-      logger.log('debug', 'ext_proc stream error', { error: err.message, trace_id: ex.traceId });
-      close('error');
-    });
+    new StreamHandler(d, call);
   };
 }

@@ -9,7 +9,7 @@ import { JwtEnricher, type JwtResult } from './jwt.ts';
 import { headerAttributes } from './request-headers.ts';
 import { dropSecrets, secretsOf } from './secret-guard.ts';
 import { type Attrs, truncate } from './types.ts';
-import { urlAttributes } from './url.ts';
+import { type UrlParts, urlAttributes } from './url.ts';
 
 export interface HttpRequestView {
   method: string;
@@ -57,23 +57,28 @@ export class Enricher {
     if (ua) attrs['user_agent.original'] = truncate(ua, e.maxValueBytes);
     const len = Number(first(req.headers, 'content-length'));
     if (Number.isFinite(len) && len >= 0) attrs['http.request.body.size'] = len;
-    const done = (jwt: JwtResult | undefined): Enrichment => {
-      const extra = [...url.removed];
-      if (jwt) {
-        Object.assign(attrs, jwt.attrs);
-        if (jwt.token) {
-          extra.push(jwt.token);
-          this.metrics.inc(jwt.verified ? 'jwt_verified_total' : 'jwt_unverified_total');
-          if (jwt.cached) this.metrics.inc('jwt_cache_hits_total');
-        }
-      }
-      const secrets = secretsOf(req.headers, extra);
-      this.scrub(attrs, secrets);
-      return { attrs, path: url.path, jwt: jwt?.verified, secrets };
-    };
-    if (!this.jwt) return done(undefined);
+    if (!this.jwt) return this.complete(req, attrs, url, undefined);
     const jwt = this.jwt.enrich(req.headers);
-    return jwt instanceof Promise ? jwt.then(done) : done(jwt);
+    // An inline arrow (not a named closure): see hop-trace.ts on tsx's keepNames.
+    return jwt instanceof Promise
+      ? jwt.then((r) => this.complete(req, attrs, url, r))
+      : this.complete(req, attrs, url, jwt);
+  }
+
+  /** The JWT's attributes merged in, then the secret guard over everything. */
+  private complete(req: HttpRequestView, attrs: Attrs, url: UrlParts, jwt: JwtResult | undefined): Enrichment {
+    const extra = [...url.removed];
+    if (jwt) {
+      Object.assign(attrs, jwt.attrs);
+      if (jwt.token) {
+        extra.push(jwt.token);
+        this.metrics.inc(jwt.verified ? 'jwt_verified_total' : 'jwt_unverified_total');
+        if (jwt.cached) this.metrics.inc('jwt_cache_hits_total');
+      }
+    }
+    const secrets = secretsOf(req.headers, extra);
+    this.scrub(attrs, secrets);
+    return { attrs, path: url.path, jwt: jwt?.verified, secrets };
   }
 
   scrub(attrs: Attrs, secrets: string[]) {
