@@ -1,6 +1,7 @@
 // Shared body of `meshtrace ext-proc` and `meshtrace ext-authz`: parse flags, load and validate
 // the config (exit 2 with the field named on error), serve until SIGTERM/SIGINT, drain, exit 0.
 import { ConfigError, loadConfigFile } from './config.ts';
+import { quietStreamResets } from './grpc-process.ts';
 import { startService } from './server.ts';
 
 export async function runService(command: string, args: string[]): Promise<number> {
@@ -48,6 +49,7 @@ export async function runService(command: string, args: string[]): Promise<numbe
   process.on('SIGINT', onSignal);
   try {
     const svc = await startService(cfg);
+    quietStreamResets();
     // Parsers (tests, supervisors) read the bound port from this line.
     console.log(
       JSON.stringify({

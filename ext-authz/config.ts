@@ -24,6 +24,8 @@ export interface JwtConfig {
   /** claim name → span attribute name, e.g. {sub: enduser.id}. */
   claims: Record<string, string>;
   jwksTimeoutMs: number;
+  /** Verified tokens remembered (enrich/jwt.ts); 0 verifies every request's token afresh. */
+  cacheSize: number;
 }
 
 export interface DenyRule {
@@ -280,6 +282,7 @@ function readJwt(r: Reader, v: unknown): JwtConfig {
     'algorithms',
     'claims',
     'jwksTimeoutMs',
+    'cacheSize',
   ]);
   const sources = (['jwksFile', 'jwksUrl', 'secretEnv'] as const).filter((k) => j[k] !== undefined);
   if (sources.length !== 1)
@@ -301,6 +304,7 @@ function readJwt(r: Reader, v: unknown): JwtConfig {
     algorithms: j.algorithms === undefined ? undefined : r.strings(j.algorithms, 'enrich.jwt.algorithms', []),
     claims,
     jwksTimeoutMs: r.int(j.jwksTimeoutMs, 'enrich.jwt.jwksTimeoutMs', 1000, 1, 60_000),
+    cacheSize: r.int(j.cacheSize, 'enrich.jwt.cacheSize', 1024, 0, 100_000),
   };
 }
 

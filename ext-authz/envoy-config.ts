@@ -65,6 +65,17 @@ export function extAuthzFilter(o: ExtFilterOptions) {
   };
 }
 
+/**
+ * Streams per connection to the service. Envoy ends every ext_proc stream with RST_STREAM
+ * (ExternalProcessorStreamImpl::close() calls closeStream() then resetStream()), and the nghttp2
+ * inside Node (≥ 1.57, the CVE-2023-44487 "rapid reset" fix) answers a connection's 1,000th reset
+ * beyond a refill of 33/s with GOAWAY — Node 20 has no option to raise that. Above ~33 req/s,
+ * every ~1,000 requests the connection went away and the streams in flight on it failed open
+ * (bench:ext-proc: `streams_failed`, `failure_mode_allowed`). Envoy moving to a new connection
+ * after this many streams keeps each one well under the burst.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 500;
+
 /** A STATIC HTTP/2 (gRPC) cluster to the service at 127.0.0.1:port. */
 export function grpcCluster(name: string, port: number, host = '127.0.0.1') {
   return {
@@ -81,6 +92,7 @@ export function grpcCluster(name: string, port: number, host = '127.0.0.1') {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http2_protocol_options: {} },
+        common_http_protocol_options: { max_requests_per_connection: MAX_STREAMS_PER_CONNECTION },
       },
     },
   };

@@ -76,7 +76,9 @@ export class HopTracer {
   begin(req: HopRequest): HopTrace {
     const started = Date.now();
     const inbound = this.propagation.extract(req.headers);
-    const header = (name: string) => first(req.headers, name);
+    // A bound function, not a closure: under tsx (esbuild keepNames) every named closure made per
+    // request also costs an Object.defineProperty of its name (see README, "Measured").
+    const header = first.bind(undefined, req.headers);
     const c = inbound?.context;
     const verdict = assessTrust(this.cfg.sampling.trust, c ? { valid: true, ...c } : null, header, started);
     const asParent = verdict.attach === 'parent' && c !== undefined;
@@ -130,47 +132,36 @@ export class HopTracer {
       baggage: c?.baggage ?? [],
     };
     const set = inject(out, this.cfg.propagation.inject);
-    const written = new Set(set.map(([k]) => k));
-    const remove = [...req.headers.keys()].filter((k) => isIdentityHeader(k) && !written.has(k));
+    const remove: string[] = [];
+    for (const name of req.headers.keys()) {
+      if (isIdentityHeader(name) && !set.some(([k]) => k === name)) remove.push(name);
+    }
     const token = this.cfg.sampling.trust.tokenHeader;
     if (token !== null && req.headers.has(token)) remove.push(token);
+    return new Hop(this, traceId, span, set, remove, head, sreq, started);
+  }
 
-    let ended = false;
-    const metrics = this.metrics;
-    const sampler = this.sampler;
-    return {
-      traceId,
-      span,
-      set,
-      remove,
-      head,
-      get ended() {
-        return ended;
-      },
-      finish(o: Outcome) {
-        if (ended) return false;
-        ended = true;
-        const final = sampler.final(sreq, head, {
-          status: o.status,
-          reset: o.reset === true,
-          durationMs: Date.now() - started,
-        });
-        if (o.status > 0) span.setAttribute('http.response.status_code', o.status);
-        if (o.reason) span.setAttribute('meshtrace.ext.end_reason', o.reason);
-        // OTel HTTP semconv: a server span is an error on 5xx (4xx is the client's), or with no response.
-        if (o.status >= 500 || o.reset) {
-          const type = o.status > 0 ? String(o.status) : (o.reason ?? 'reset');
-          span.setAttribute('error.type', type);
-          span.setStatus({ code: SpanStatusCode.ERROR, message: type });
-        }
-        if (final.sampled && final.keptBy !== null) span.setAttribute(KEPT_BY, final.keptBy);
-        else if (final.droppedBy !== null) span.setAttribute('meshtrace.sampling.dropped_by', final.droppedBy);
-        if (final.keptBy === 'error') metrics.inc('spans_kept_by_error_total');
-        span.end();
-        metrics.inc('spans_ended_total');
-        return true;
-      },
-    };
+  /** finish() of a Hop: the final decision, the span's outcome attributes, end. */
+  end(hop: Hop, o: Outcome): void {
+    const { span } = hop;
+    const final = this.sampler.final(hop.sreq, hop.head, {
+      status: o.status,
+      reset: o.reset === true,
+      durationMs: Date.now() - hop.started,
+    });
+    if (o.status > 0) span.setAttribute('http.response.status_code', o.status);
+    if (o.reason) span.setAttribute('meshtrace.ext.end_reason', o.reason);
+    // OTel HTTP semconv: a server span is an error on 5xx (4xx is the client's), or with no response.
+    if (o.status >= 500 || o.reset) {
+      const type = o.status > 0 ? String(o.status) : (o.reason ?? 'reset');
+      span.setAttribute('error.type', type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: type });
+    }
+    if (final.sampled && final.keptBy !== null) span.setAttribute(KEPT_BY, final.keptBy);
+    else if (final.droppedBy !== null) span.setAttribute('meshtrace.sampling.dropped_by', final.droppedBy);
+    if (final.keptBy === 'error') this.metrics.inc('spans_kept_by_error_total');
+    span.end();
+    this.metrics.inc('spans_ended_total');
   }
 
   async flush(): Promise<void> {
@@ -179,5 +170,32 @@ export class HopTracer {
 
   async shutdown(): Promise<void> {
     await this.tracing?.shutdown();
+  }
+}
+
+/** One request's span at this hop (a class: no per-request closures or accessor objects). */
+class Hop implements HopTrace {
+  private done = false;
+
+  constructor(
+    private readonly tracer: HopTracer,
+    readonly traceId: string,
+    readonly span: Span,
+    readonly set: [string, string][],
+    readonly remove: string[],
+    readonly head: HeadDecision,
+    readonly sreq: SamplingRequest,
+    readonly started: number,
+  ) {}
+
+  get ended(): boolean {
+    return this.done;
+  }
+
+  finish(o: Outcome): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.tracer.end(this, o);
+    return true;
   }
 }

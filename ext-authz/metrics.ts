@@ -31,7 +31,8 @@ export type Counter =
   | 'malformed_requests_total'
   | 'secrets_dropped_total'
   | 'jwt_verified_total'
-  | 'jwt_unverified_total';
+  | 'jwt_unverified_total'
+  | 'jwt_cache_hits_total';
 
 export class Metrics {
   private readonly counters = new Map<Counter, number>();

@@ -24,8 +24,21 @@ export interface Propagation {
   extract(headers: Headers): Inbound | undefined;
 }
 
+/** The codec's view of a Headers map (names already lower-case). */
+class MapGetter implements HeaderGetter {
+  constructor(private readonly headers: Headers) {}
+
+  get(name: string): string[] {
+    return this.headers.get(name.toLowerCase()) ?? [];
+  }
+
+  keys(): string[] {
+    return [...this.headers.keys()];
+  }
+}
+
 export function getterOf(headers: Headers): HeaderGetter {
-  return { get: (name) => headers.get(name.toLowerCase()) ?? [], keys: () => [...headers.keys()] };
+  return new MapGetter(headers);
 }
 
 /**

@@ -16,7 +16,9 @@ import { jsonLogger, type Logger } from './log.ts';
 import { Metrics, serveMetrics } from './metrics.ts';
 import { codecPropagation } from './propagation.ts';
 import { loadServices } from './protos.ts';
+import type { ProcessingRequest } from './envoy-types.ts';
 import { HopTracer } from './hop-trace.ts';
+import { decodeProcessingRequest } from './processing-codec.ts';
 
 type ServingStatus = 'SERVING' | 'NOT_SERVING';
 
@@ -61,7 +63,14 @@ export async function startService(cfg: ServiceConfig, opts: StartOptions = {}):
   const watchers = new Set<grpc.ServerWritableStream<{ service?: string }, { status: string }>>();
   const known = (svc: string | undefined) => !svc || HEALTH_SERVICES.includes(svc);
 
-  server.addService(services.extProc, { Process: processHandler(deps) });
+  // Process speaks through processing-codec.ts (decoded requests in, encoded answers out); the
+  // rest of the definition, and every other method, is proto-loader's.
+  const processMethod: grpc.MethodDefinition<ProcessingRequest, Buffer> = {
+    ...(services.extProc.Process as grpc.MethodDefinition<ProcessingRequest, Buffer>),
+    requestDeserialize: decodeProcessingRequest,
+    responseSerialize: (answer: Buffer) => answer,
+  };
+  server.addService({ ...services.extProc, Process: processMethod }, { Process: processHandler(deps) });
   server.addService(services.authorization, { Check: checkHandler(deps) });
   server.addService(services.health, {
     Check: (call: grpc.ServerUnaryCall<{ service?: string }, unknown>, cb: grpc.sendUnaryData<unknown>) => {

@@ -11,23 +11,28 @@ const MIN_SECRET_LENGTH = 6;
 
 export function secretsOf(headers: Headers, extra: readonly string[]): string[] {
   const out: string[] = [];
-  const add = (s: string | undefined) => {
-    if (s && s.length >= MIN_SECRET_LENGTH) out.push(s);
-  };
   for (const name of SECRET_HEADERS) {
-    for (const v of headers.get(name) ?? []) {
-      add(v.trim());
+    const values = headers.get(name);
+    if (values === undefined) continue;
+    for (const v of values) {
+      const value = v.trim();
+      addSecret(out, value);
       // "Bearer abc", "Basic abc" → also the credential alone.
-      add(/^\S+\s+(\S+)$/.exec(v.trim())?.[1]);
+      addSecret(out, /^\S+\s+(\S+)$/.exec(value)?.[1]);
       if (name === 'cookie')
         for (const c of v.split(';')) {
           const eq = c.indexOf('=');
-          if (eq >= 0) add(c.slice(eq + 1).trim());
+          if (eq >= 0) addSecret(out, c.slice(eq + 1).trim());
         }
     }
   }
-  for (const e of extra) add(e);
+  for (const e of extra) addSecret(out, e);
   return out;
+}
+
+// A module function, not a closure per call: see hop-trace.ts on tsx's keepNames.
+function addSecret(out: string[], s: string | undefined): void {
+  if (s && s.length >= MIN_SECRET_LENGTH) out.push(s);
 }
 
 /** Removes attributes whose value contains any secret; returns how many were removed. */

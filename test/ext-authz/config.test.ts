@@ -77,6 +77,11 @@ const bad: { name: string; config: unknown; field: RegExp }[] = [
     field: /enrich\.jwt\.claims\.sub: must be a non-empty string/,
   },
   {
+    name: 'negative JWT cache size',
+    config: { enrich: { jwt: { secretEnv: 'S', cacheSize: -1 } } },
+    field: /enrich\.jwt\.cacheSize: must be an integer in \[0, 100000\], got number -1/,
+  },
+  {
     name: 'deny rule without pathPrefix',
     config: { authz: { deny: [{ name: 'x' }] } },
     field: /authz\.deny\[0\]\.pathPrefix: is required/,

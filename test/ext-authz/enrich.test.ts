@@ -186,3 +186,81 @@ test('jwt: a missing secret variable is a config error naming the field', (t) =>
     message: /enrich\.jwt\.secretEnv: environment variable MESHTRACE_SURELY_UNSET_VAR is not set/,
   });
 });
+
+test('jwt cache: a token that verified is remembered; forged, expired, over-age and evicted ones are not', async (t) => {
+  process.env.MESHTRACE_TEST_JWT_SECRET = 'a-very-long-shared-secret-for-hs256-tests';
+  const config = (cacheSize?: number) =>
+    normaliseConfig({
+      enrich: {
+        jwt: {
+          secretEnv: 'MESHTRACE_TEST_JWT_SECRET',
+          claims: { sub: 'enduser.id', roles: 'enduser.roles' },
+          ...(cacheSize === undefined ? {} : { cacheSize }),
+        },
+      },
+    }).enrich.jwt as NonNullable<ReturnType<typeof normaliseConfig>['enrich']['jwt']>;
+  const key = new TextEncoder().encode(process.env.MESHTRACE_TEST_JWT_SECRET);
+  const sign = (sub: string, exp: string | number, with_ = key) =>
+    new SignJWT({ sub, roles: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(exp).sign(with_);
+  const bearer = (token: string) => h({ authorization: `Bearer ${token}` });
+
+  const jwt = new JwtEnricher(config());
+  const token = await sign('dana', '10m');
+  const first = await jwt.enrich(bearer(token));
+  const again = await jwt.enrich(bearer(token));
+  t.falsy(first.cached);
+  t.true(again.cached, 'second use of a verified token is a cache hit');
+  t.deepEqual(again.attrs, first.attrs);
+  t.is(again.verified?.sub, 'dana');
+  t.true(Object.isFrozen(again.verified), 'the shared payload cannot be changed by one request');
+
+  // Same claims, other key: the signature differs, so the token differs and must verify (and fail).
+  const forged = await jwt.enrich(bearer(await sign('dana', '10m', new TextEncoder().encode('x'.repeat(40)))));
+  t.is(forged.attrs['meshtrace.jwt.verified'], false);
+  t.falsy(forged.cached);
+
+  // Trusted at most 60 s after it verified, even with a later exp.
+  const later = await jwt.enrich(bearer(token), Date.now() + 61_000);
+  t.falsy(later.cached);
+  t.is(later.attrs['meshtrace.jwt.verified'], true);
+
+  // Served from the cache only until its exp: then verification runs and rejects it.
+  const shortLived = await sign('erin', Math.floor(Date.now() / 1000) + 1);
+  t.true((await jwt.enrich(bearer(shortLived))).attrs['meshtrace.jwt.verified'] === true);
+  await new Promise((r) => setTimeout(r, 2100));
+  const expired = await jwt.enrich(bearer(shortLived));
+  t.falsy(expired.cached);
+  t.is(expired.attrs['meshtrace.jwt.error'], 'ERR_JWT_EXPIRED');
+  t.is(expired.attrs['enduser.id'], undefined);
+
+  // Bounded: least recently used first out.
+  const small = new JwtEnricher(config(2));
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((s) => sign(s, '10m')));
+  for (const tok of [a, b, a, c] as string[]) await small.enrich(bearer(tok));
+  t.true((await small.enrich(bearer(a as string))).cached, 'a was used after b, so b went');
+  t.falsy((await small.enrich(bearer(b as string))).cached);
+
+  const off = new JwtEnricher(config(0));
+  await off.enrich(bearer(token));
+  t.falsy((await off.enrich(bearer(token))).cached, 'cacheSize 0 verifies every time');
+});
+
+test('jwt cache hits are counted and the attributes are the verified ones', async (t) => {
+  process.env.MESHTRACE_TEST_JWT_SECRET = 'a-very-long-shared-secret-for-hs256-tests';
+  const cfg = normaliseConfig({ enrich: { jwt: { secretEnv: 'MESHTRACE_TEST_JWT_SECRET' } } });
+  const metrics = new Metrics();
+  const enricher = new Enricher(cfg, metrics);
+  const token = await new SignJWT({ sub: 'fay' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(process.env.MESHTRACE_TEST_JWT_SECRET));
+  const req = { method: 'GET', target: '/', headers: h({ authorization: `Bearer ${token}` }), envoy: {} };
+  const first = await enricher.request(req);
+  const second = enricher.request(req);
+  t.false(second instanceof Promise, 'a cache hit is answered synchronously');
+  t.deepEqual((await second).attrs, first.attrs);
+  t.is((await second).attrs['enduser.id'], 'fay');
+  t.true((await second).secrets.includes(token), 'the cached token still feeds the secret guard');
+  t.is(metrics.get('jwt_verified_total'), 2);
+  t.is(metrics.get('jwt_cache_hits_total'), 1);
+});

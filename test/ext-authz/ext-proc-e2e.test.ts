@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { repoRoot } from '../../core/envoy-binary.ts';
-import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { extProcFilter, grpcCluster, MAX_STREAMS_PER_CONNECTION } from '../../ext-authz/envoy-config.ts';
 import { proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
@@ -105,6 +105,33 @@ test('ext_proc: upstream gets traceparent, the span carries verified-JWT user an
     t.false(exported.includes(secret), `exported bytes contain ${secret.slice(0, 12)}…`);
     t.false(svc.output().includes(secret), `service output contains ${secret.slice(0, 12)}…`);
   }
+});
+
+test("ext_proc under sustained load: Envoy resets every stream, yet no stream is refused (connections rotate before Node's reset limit)", async (t) => {
+  // Past 1,000 RST_STREAMs on one connection (beyond a refill of 33/s) Node's nghttp2 sends
+  // GOAWAY and the streams in flight fail open; grpcCluster() rotates connections before that.
+  const { envoy, base } = await setup(t);
+  const total = 2500;
+  let next = 0;
+  const statuses = new Map<number, number>();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < total) {
+        next++;
+        const res = await fetch(`${base}/load`);
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    }),
+  );
+  t.deepEqual([...statuses], [[200, total]]);
+  const stats = await envoy.stats();
+  const get = (name: string) => stats.get(name) ?? 0;
+  t.is(get('http.ingress.ext_proc.streams_failed'), 0, 'a gRPC stream to the service failed (refused after GOAWAY?)');
+  t.true(
+    get('cluster.meshtrace_ext.upstream_cx_total') >= Math.ceil(total / MAX_STREAMS_PER_CONNECTION),
+    `connections: ${get('cluster.meshtrace_ext.upstream_cx_total')}`,
+  );
 });
 
 test('ext_proc: a forged JWT is recorded only as unverified claims; a 5xx marks the span as error', async (t) => {
