@@ -42,6 +42,15 @@ export function extServiceFilter(ext: ExtConfig, clusterName: string): Record<st
   };
 }
 
+/**
+ * Streams Envoy sends on one connection to the service before opening a new one. Envoy ends
+ * every ext_proc stream with RST_STREAM, and the nghttp2 inside a Node service (≥ 1.57, the
+ * CVE-2023-44487 "rapid reset" fix) answers a connection's ~1,000th reset with GOAWAY: the
+ * streams in flight on it fail open. Measured and explained in ext-authz/envoy-config.ts
+ * (bench:ext-proc); a new connection every 500 streams keeps each one under the burst.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 500;
+
 /** An HTTP/2 (gRPC) cluster. STATIC for IP literals, STRICT_DNS for names. */
 export function grpcCluster(
   name: string,
@@ -57,6 +66,7 @@ export function grpcCluster(
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
         explicit_http_config: { http2_protocol_options: {} },
+        common_http_protocol_options: { max_requests_per_connection: MAX_STREAMS_PER_CONNECTION },
       },
     },
     load_assignment: {
