@@ -167,7 +167,7 @@ export function capacityOf(model: CallModel, workload: string, inboundOperation:
 }
 
 /** Whether a sorted list of times has one within [from, to]. */
-function overlapsAny(sorted: number[] | undefined, from: number, to: number): boolean {
+export function overlapsAny(sorted: number[] | undefined, from: number, to: number): boolean {
   if (sorted === undefined) return false;
   let lo = 0;
   let hi = sorted.length;

@@ -23,6 +23,7 @@
 // Types: `A <inbound op>`, `E <inbound op>`, `S <call op>`, `F <call op>`.
 import type { Span } from '../model.ts';
 import { isCertainCall, isUncertainCall, operationOf, workloadOf } from './attributes.ts';
+import { overlapsAny } from './call-model.ts';
 import { fitLogNormal, type LogNormal } from './lognormal.ts';
 
 export type EventKind = 'A' | 'F' | 'S' | 'E';
@@ -197,16 +198,4 @@ export function learnChainModel(spans: readonly Span[]): ChainModel {
     }
   }
   return model;
-}
-
-function overlapsAny(sorted: number[] | undefined, from: number, to: number): boolean {
-  if (sorted === undefined) return false;
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < from) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && sorted[lo]! <= to;
 }

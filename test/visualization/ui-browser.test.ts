@@ -3,48 +3,25 @@
 // the critical path; follows an error to its origin; checks the analysis panels, that new
 // spans appear without a reload (live refresh), and that no request leaves the server.
 // Screenshots go to test-artifacts/visualization/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { chromium } from 'playwright-core';
+import { openBrowser } from '../support/browser.ts';
 import type { CriticalPath } from '../../analysis/analyses/critical-path.ts';
 import type { Span } from '../../analysis/model.ts';
 import type { ServiceMap } from '../../visualization/index.ts';
 import { serveWorkload } from './served-workload.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'visualization');
 
 test('UI: service map → service traces → trace with critical path; errors, analyses, live refresh', async (t) => {
   t.timeout(120_000);
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: run scripts/install-browser.sh (npm run setup does)`);
-    return;
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
   const served = await serveWorkload(150, 21);
   t.teardown(() => served.close());
-  const profile = mkdtempSync(join(tmpdir(), 'meshtrace-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const browser = await openBrowser(t);
+  if (!browser) return;
+  const { page } = browser;
   const foreign: string[] = [];
   const consoleErrors: string[] = [];
   page.on('request', (r) => {

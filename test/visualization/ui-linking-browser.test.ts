@@ -3,18 +3,16 @@
 // the collector's offline pass, served by the real visualization server. A trace's timeline marks
 // each span whose parent was inferred — dashed, with its confidence and who linked it — and each
 // call left provisional, and counts the inferred links.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import test from 'ava';
-import { chromium } from 'playwright-core';
+import { openBrowser } from '../support/browser.ts';
 import { linkWindow } from '../../analysis/linking/index.ts';
 import type { Span } from '../../analysis/model.ts';
 import { openDuckDBStore } from '../../analysis/store/duckdb-store.ts';
 import { startVisualizationServer } from '../../visualization/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'visualization');
 const fixture = JSON.parse(
   gunzipSync(readFileSync(new URL('../linking/fixtures/legacy-c8.json.gz', import.meta.url))).toString('utf8'),
@@ -22,10 +20,6 @@ const fixture = JSON.parse(
 
 test('UI: inferred links are drawn dashed with their confidence and source; provisional calls are marked', async (t) => {
   t.timeout(120_000);
-  if (!existsSync(CHROMIUM)) {
-    t.fail(`${CHROMIUM} is missing: run scripts/install-browser.sh (npm run setup does)`);
-    return;
-  }
   mkdirSync(ARTIFACTS, { recursive: true });
   const spans = linkWindow(fixture.window, { history: fixture.training }).value;
   const store = await openDuckDBStore();
@@ -48,26 +42,9 @@ test('UI: inferred links are drawn dashed with their confidence and source; prov
   t.truthy(traceId, 'the relinked window has a trace with sidecar and collector links');
   t.truthy(provisional, 'and calls left provisional');
 
-  const profile = mkdtempSync(join(tmpdir(), 'meshtrace-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 900 },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const browser = await openBrowser(t);
+  if (!browser) return;
+  const { page } = browser;
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
 
