@@ -16,14 +16,12 @@ import { repoRoot } from '../core/envoy-binary.ts';
 import { startOtlpReceiver } from '../test/e2e/export-receiver.ts';
 import { localCluster, wasmHttpFilter } from '../test/support/envoy.ts';
 import { type BenchConfig, compareThroughEnvoy, formatRows } from './lib/envoy-ab.ts';
+import { SAMPLING_EXPORT_CONFIG, TRACEPARENT } from './lib/filter-rows.ts';
 import { writeNoopWasm } from './lib/noop-wasm.ts';
 import { median } from './lib/stats.ts';
 
 const FILTER_WASM = join(repoRoot, 'wasm-filters', 'build', 'meshtrace-filter.wasm');
 const TARGET_RATIO = 0.95;
-
-/** Inbound W3C context on every request, so the filter exercises extraction and injection. */
-const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
 /**
  * Rows. `collectorPort` is a real OTLP/HTTP receiver (decodes every request with the published
@@ -41,26 +39,8 @@ function configurations(collectorPort: number): BenchConfig[] {
     },
     { name: 'filter', httpFilters: [wasmHttpFilter(FILTER_WASM, {})], headers: TRACEPARENT },
     {
-      // The sampler runs every request through the trust boundary, a rule, the consistent
-      // probability decision (rate 1, so every span is kept and exported — the worst case for
-      // export) and the latency/error bias at the end of the stream.
       name: 'filter + sampling + export',
-      httpFilters: [
-        wasmHttpFilter(
-          FILTER_WASM,
-          {
-            service_name: 'bench-filter',
-            export: { cluster: 'collector' },
-            sampling: {
-              probability: 1,
-              trust: { boundary: 'internal' },
-              rules: [{ match: { path_prefix: '/never-matches' }, action: 'never' }],
-              latency: { threshold_ms: 1000 },
-            },
-          },
-          { vmId: 'meshtrace-export' },
-        ),
-      ],
+      httpFilters: [wasmHttpFilter(FILTER_WASM, SAMPLING_EXPORT_CONFIG, { vmId: 'meshtrace-export' })],
       clusters: [collector],
       headers: TRACEPARENT,
     },
