@@ -90,9 +90,18 @@ export class TraceRoot extends RootContext {
   }
 }
 
-/** Removes each propagation header present (one host call per distinct name). */
-function removeStale(headers: HeaderPairs): void {
-  let removed: u32 = 0; // bit i set = PROPAGATION_HEADERS[i] already removed
+/**
+ * Removes each propagation header present (one host call per distinct name) — except those
+ * `injected` is about to write: replace_header_map_value drops every value of a name before
+ * adding its own (Envoy's setCopy), so removing them first would only cost a host call each.
+ */
+function removeStale(headers: HeaderPairs, injected: HeaderPairs): void {
+  let removed: u32 = 0; // bit i set = PROPAGATION_HEADERS[i] already removed (or replaced)
+  for (let k = 0; k < PROPAGATION_HEADERS.length; k++) {
+    for (let j = 0; j < injected.length; j++) {
+      if (injected.nameIs(j, PROPAGATION_HEADERS[k])) removed |= 1 << k;
+    }
+  }
   for (let i = 0; i < headers.length; i++) {
     for (let k = 0; k < PROPAGATION_HEADERS.length; k++) {
       if ((removed & (1 << k)) == 0 && headers.nameIs(i, PROPAGATION_HEADERS[k])) {
@@ -224,8 +233,8 @@ export class TraceStream extends HttpContext {
     out.clearBaggage();
     this.outgoing = out;
 
-    removeStale(headers);
     const injected = inject(out, config.outbound);
+    removeStale(headers, injected);
     for (let i = 0; i < injected.length; i++) {
       replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.name(i), injected.value(i));
     }
