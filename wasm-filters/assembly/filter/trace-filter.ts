@@ -283,8 +283,8 @@ export class TraceStream extends HttpContext {
     }
     const decision = finalDecision(root.sampler, req, head, record, needOutcome ? grpcStatus() : -1);
     const m = sharedMetrics();
-    if (decision.keep) m.incNamed('meshtrace.sampled.' + decision.reason);
-    else if (decision.dropped.length > 0) m.incNamed('meshtrace.sampling_dropped.' + decision.dropped);
+    if (decision.keep && decision.keptBy >= 0) m.sampled(decision.keptBy);
+    else if (decision.droppedBy >= 0) m.samplingDropped(decision.droppedBy);
     if (!decision.keep || exporter === null) return;
     fillHttpAttributes(record);
     record.setString('meshtrace.sampling.reason', decision.reason);
