@@ -72,10 +72,13 @@ function isHex(s: string, minLen: i32, maxLen: i32): bool {
 }
 
 /** The `ot` member of a tracestate, split into th, rv and the other sub-keys. */
+// Shared by every OtState without other sub-keys (the usual case): never pushed to.
+const NO_REST: string[] = [];
+
 export class OtState {
   th: string = '';
   rv: string = '';
-  rest: string[] = [];
+  rest: string[] = NO_REST;
 }
 
 export function readOt(tracestate: string): OtState {
@@ -96,7 +99,10 @@ export function readOt(tracestate: string): OtState {
         if (isHex(v, 1, 14)) out.th = v;
       } else if (k == 'rv') {
         if (isHex(v, 14, 14)) out.rv = v;
-      } else out.rest.push(pair);
+      } else {
+        if (out.rest === NO_REST) out.rest = [];
+        out.rest.push(pair);
+      }
     }
     break;
   }
