@@ -113,11 +113,6 @@ function removeStale(headers: HeaderPairs, injected: HeaderPairs): void {
   }
 }
 
-function headerValue(headers: HeaderPairs, lower: string): string {
-  for (let i = 0; i < headers.length; i++) if (headers.nameIs(i, lower)) return headers.value(i);
-  return '';
-}
-
 /** grpc-status from the response trailers (or headers, for trailers-only responses); -1 when absent. */
 function grpcStatus(): i32 {
   let v = getHeaderMapValue(HeaderMapType.ResponseTrailers, 'grpc-status');
@@ -162,11 +157,7 @@ export class TraceStream extends HttpContext {
     const root = this.root as TraceRoot;
     const sampler = root.sampler;
     const req = new SamplingRequest();
-    req.method = headerValue(headers, ':method');
-    const path = headerValue(headers, ':path');
-    const q = path.indexOf('?');
-    req.path = q < 0 ? path : path.substring(0, q);
-    req.authority = headerValue(headers, ':authority');
+    // method, path (without the query) and authority are read from these when a strategy needs them.
     req.headers = headers;
     req.service = config.serviceName;
     if (config.sampling.needsRouteName()) {
