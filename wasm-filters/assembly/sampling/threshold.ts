@@ -81,9 +81,12 @@ export class OtState {
   rest: string[] = NO_REST;
 }
 
+// What readOt returns for a tracestate without an `ot` member (callers only read it).
+const NO_OT = new OtState();
+
 export function readOt(tracestate: string): OtState {
+  if (!tracestate.includes('ot=')) return NO_OT;
   const out = new OtState();
-  if (!tracestate.includes('ot=')) return out;
   const members = tracestate.split(',');
   for (let i = 0; i < members.length; i++) {
     const m = members[i].trim();
