@@ -28,7 +28,7 @@ import { HeaderPairs } from '../abi/headers';
 import { Sampled, TraceContext } from '../trace-context/context';
 import { extract } from '../trace-context/extract';
 import { PROPAGATION_HEADERS } from '../trace-context/formats';
-import { inject } from '../trace-context/inject';
+import { injectInto } from '../trace-context/inject';
 import { formatTraceparent } from '../trace-context/w3c';
 import { FilterConfig, readConfig } from './config';
 import { finalDecision } from './final-decision';
@@ -37,6 +37,10 @@ import { newSpanId, newTraceId } from './ids';
 import { FilterMetrics } from './metrics';
 
 let metrics: FilterMetrics | null = null;
+
+// The headers injected into the current request: one list reused by every request (filled and
+// written out within onRequestHeaders).
+const INJECTED = new HeaderPairs();
 
 function sharedMetrics(): FilterMetrics {
   if (metrics === null) metrics = new FilterMetrics();
@@ -224,7 +228,9 @@ export class TraceStream extends HttpContext {
     out.clearBaggage();
     this.outgoing = out;
 
-    const injected = inject(out, config.outbound);
+    const injected = INJECTED;
+    injected.clear();
+    injectInto(injected, out, config.outbound);
     removeStale(headers, injected);
     for (let i = 0; i < injected.length; i++) {
       replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.name(i), injected.value(i));
