@@ -2,7 +2,7 @@
 // upstream and flags are known, and request headers are readable again). Attributes follow the
 // OpenTelemetry HTTP semantic conventions (semconv 1.26+ stable names); Envoy-specific facts
 // that semconv has no name for are under `envoy.*` / `meshtrace.*`.
-import { getProperty } from '../abi/hostcalls';
+import { getPropertyI64, getPropertyString } from '../abi/hostcalls';
 import { addDynamicMetadata } from './dynamic-metadata';
 
 /** OTLP SpanKind wire values (trace.proto). */
@@ -89,15 +89,12 @@ export class SpanRecord {
 // --- properties (Envoy attribute paths; strings are raw bytes, ints 8 bytes little-endian)
 
 function propString(a: string, b: string): string | null {
-  const v = getProperty([a, b]);
-  return v === null ? null : String.UTF8.decode(v);
+  return getPropertyString(a, b);
 }
 
 /** An int64 property; `fallback` when absent or not 8 bytes. */
 function propInt(a: string, b: string, fallback: i64): i64 {
-  const v = getProperty([a, b]);
-  if (v === null || v.byteLength != 8) return fallback;
-  return load<i64>(changetype<usize>(v));
+  return getPropertyI64(a, b, fallback);
 }
 
 function setIfPresent(record: SpanRecord, key: string, value: string | null): void {
@@ -130,8 +127,8 @@ export function readResponseCode(record: SpanRecord): void {
  */
 export function fillHttpAttributes(record: SpanRecord): void {
   const method = propString('request', 'method');
-  const route = getProperty(['route_name']);
-  const routeName = route === null ? '' : String.UTF8.decode(route);
+  const route = getPropertyString('route_name');
+  const routeName = route === null ? '' : route;
   const m = method === null ? 'HTTP' : method;
   record.name = routeName.length > 0 ? m + ' ' + routeName : m;
   setIfPresent(record, 'http.request.method', method);

@@ -15,7 +15,7 @@ import {
   getBufferBytes,
   getHeaderMapPairs,
   getHeaderMapValue,
-  getProperty,
+  getPropertyString,
   log,
   removeHeaderMapValue,
   replaceHeaderMapValue,
@@ -166,8 +166,8 @@ export class TraceStream extends HttpContext {
     req.service = config.serviceName;
     if (config.sampling.needsRouteName()) {
       // Envoy resolves the route before the filter chain runs; "" (unnamed) falls back to the path.
-      const route = getProperty(['route_name']);
-      if (route !== null) req.route = String.UTF8.decode(route);
+      const route = getPropertyString('route_name');
+      if (route !== null) req.route = route;
     }
     req.nowMs = <f64>this.startNs / 1e6;
     const inbound = new Inbound();
