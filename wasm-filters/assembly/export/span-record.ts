@@ -4,6 +4,7 @@
 // that semconv has no name for are under `envoy.*` / `meshtrace.*`.
 import { getPropertyI64, getPropertyString } from '../abi/hostcalls';
 import { addDynamicMetadata } from './dynamic-metadata';
+import { parseDecimal } from '../trace-context/chars';
 
 /** OTLP SpanKind wire values (trace.proto). */
 export enum SpanKind {
@@ -105,7 +106,7 @@ function setIfPresent(record: SpanRecord, key: string, value: string | null): vo
 function splitHostPort(addr: string, port: i64[]): string {
   const colon = addr.lastIndexOf(':');
   if (colon <= 0 || addr.endsWith(']')) return addr;
-  port[0] = I64.parseInt(addr.substring(colon + 1));
+  port[0] = parseDecimal(addr.substring(colon + 1));
   let host = addr.substring(0, colon);
   if (host.startsWith('[') && host.endsWith(']')) host = host.substring(1, host.length - 1);
   return host;

@@ -30,6 +30,7 @@ import { extract } from '../trace-context/extract';
 import { PROPAGATION_HEADERS } from '../trace-context/formats';
 import { injectInto } from '../trace-context/inject';
 import { formatTraceparent } from '../trace-context/w3c';
+import { parseDecimal } from '../trace-context/chars';
 import { FilterConfig, readConfig } from './config';
 import { finalDecision } from './final-decision';
 import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, SamplingRequest } from '../sampling/sampler';
@@ -244,7 +245,7 @@ export class TraceStream extends HttpContext {
     // attempt's 503 never reaches the stream's response.code, which describes the final answer.
     if (out !== null && (this.root as TraceRoot).config.direction == 'outbound') {
       const status = getHeaderMapValue(HeaderMapType.ResponseHeaders, ':status');
-      if (status !== null) this.upstreamStatus = <i32>parseInt(status as string, 10);
+      if (status !== null) this.upstreamStatus = <i32>parseDecimal(status as string);
     }
     if (out !== null && (this.root as TraceRoot).config.traceresponse) {
       // traceresponse has the traceparent shape; its span is the proxy's (the server side here).
