@@ -28,6 +28,8 @@ export interface AbOptions {
   roundS: number;
   rounds: number;
   connections: number;
+  /** Offered requests/s per round (same for every row); unset = closed loop, as fast as answered. */
+  rate?: number;
 }
 
 export interface RowResult {
@@ -134,7 +136,12 @@ export async function compareThroughEnvoy(configs: BenchConfig[], opts: AbOption
       if (round % 2 === 1) order.reverse();
       for (const [i, c] of order) {
         const before = cpuSeconds(pid);
-        const r = await runLoad(url(i), { connections: opts.connections, durationS: opts.roundS, headers: c.headers });
+        const r = await runLoad(url(i), {
+          connections: opts.connections,
+          durationS: opts.roundS,
+          headers: c.headers,
+          rate: opts.rate,
+        });
         cpu[i] = (cpu[i] as number) + cpuSeconds(pid) - before;
         rounds[i]?.push(r);
         process.stderr.write(

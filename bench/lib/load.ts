@@ -7,6 +7,8 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   headers?: Record<string, string>;
+  /** Requests per second offered over all connections (open loop); unset = as fast as answered. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -26,7 +28,14 @@ export function runLoad(url: string, opts: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, connections: opts.connections, duration: opts.durationS, headers: opts.headers, timeout: 5 },
+      {
+        url,
+        connections: opts.connections,
+        duration: opts.durationS,
+        headers: opts.headers,
+        timeout: 5,
+        ...(opts.rate ? { overallRate: opts.rate } : {}),
+      },
       (err, result) => {
         if (err) {
           reject(err);

@@ -97,7 +97,11 @@ export function proxy_on_log(id: u32): void {
 // object lives on in a local: the end of an export call. proxy_on_delete is that point for
 // streams; collecting every COLLECT_EVERY streams bounds garbage to that many streams' worth
 // and keeps the per-request cost to a fraction of one mark & sweep of the (small) live heap.
-const COLLECT_EVERY = 16;
+// The mark part is per collection (it walks every live object, e.g. the exporter's 2048-slot
+// queue), the sweep per garbage object: 64 rather than 16 measured 3.69 -> 3.55 µs per stream
+// (bare guest, filter row) and 78.4 -> 77.2 µs Envoy CPU per request at a fixed 2000 req/s;
+// 4 was 4.26 µs. Memory stays flat after warm-up either way (test/wasm/*-memory.test.ts).
+const COLLECT_EVERY = 64;
 let deletedSinceCollect = 0;
 
 export function proxy_on_delete(id: u32): void {

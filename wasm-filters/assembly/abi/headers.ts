@@ -36,6 +36,13 @@ export class HeaderPairs {
     this.values.push(value);
   }
 
+  /** Empties a built list, keeping its arrays for the next pushes (a host-backed map is left alone). */
+  clear(): void {
+    if (this.names === UNUSED) return;
+    this.names.length = 0;
+    this.values.length = 0;
+  }
+
   name(i: i32): string {
     const spans = this.spans;
     if (spans === null) return this.names[i];

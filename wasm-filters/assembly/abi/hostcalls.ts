@@ -20,15 +20,20 @@ let scratchSize: usize = 0;
 let scratchB: usize = 0;
 let scratchBLen: usize = 0;
 
-/** Encodes `a` then `b` into the scratch area; returns a's byte length (b follows it). */
-function encodeArgs(a: string, b: string): usize {
+/** Room in the scratch area for `units` UTF-16 code units as UTF-8 (plus two separators). */
+function ensureScratch(units: i32): void {
   // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-  const need = <usize>(a.length + b.length) * 3 + 2;
+  const need = <usize>units * 3 + 2;
   if (need > scratchSize) {
     if (scratch != 0) heap.free(scratch);
     scratchSize = max<usize>(need, 256);
     scratch = heap.alloc(scratchSize);
   }
+}
+
+/** Encodes `a` then `b` into the scratch area; returns a's byte length (b follows it). */
+function encodeArgs(a: string, b: string): usize {
+  ensureScratch(a.length + b.length);
   const aLen = String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, scratch);
   scratchB = scratch + aLen;
   scratchBLen = String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, scratchB);
@@ -135,20 +140,56 @@ export function getBufferBytes(buffer: BufferType, start: u32, length: u32): Arr
 
 // --- properties
 
-/** A property by path segments (joined with NUL on the wire); null when not found. */
-export function getProperty(path: string[]): ArrayBuffer | null {
-  let joined = '';
-  for (let i = 0; i < path.length; i++) {
-    if (i > 0) joined += '\0';
-    joined += path[i];
+// A span reads about fifteen properties at the end of every exported stream: the path is written
+// straight into the scratch area (segments joined with NUL on the wire) and the answer read in
+// place, rather than joining strings, encoding them into a buffer and copying the answer out.
+
+/** Asks for property `a` (or `a`.`b`); true when found, the answer then at OUT_PTR/OUT_SIZE (caller frees). */
+function fetchProperty(a: string, b: string): bool {
+  ensureScratch(a.length + b.length);
+  let len = String.UTF8.encodeUnsafe(changetype<usize>(a), a.length, scratch);
+  if (b.length > 0) {
+    store<u8>(scratch + len, 0);
+    len += 1 + String.UTF8.encodeUnsafe(changetype<usize>(b), b.length, scratch + len + 1);
   }
-  const p = encodeUtf8(joined);
+  return fetchEncodedProperty(len);
+}
+
+function fetchEncodedProperty(len: usize): bool {
   store<u32>(OUT_PTR, 0);
   store<u32>(OUT_SIZE, 0);
-  const status = imp.proxy_get_property(changetype<usize>(p), p.byteLength, OUT_PTR, OUT_SIZE);
-  if (status == WasmResult.NotFound) return null;
+  const status = imp.proxy_get_property(scratch, len, OUT_PTR, OUT_SIZE);
+  if (status == WasmResult.NotFound) return false;
   if (status != WasmResult.Ok) unexpected('proxy_get_property', status);
-  return takeHostBuffer();
+  return true;
+}
+
+/** A property by path segments (joined with NUL on the wire) as bytes; null when not found. */
+export function getProperty(path: string[]): ArrayBuffer | null {
+  let chars = 0;
+  for (let i = 0; i < path.length; i++) chars += path[i].length + 1;
+  ensureScratch(chars);
+  let len: usize = 0;
+  for (let i = 0; i < path.length; i++) {
+    if (i > 0) store<u8>(scratch + len++, 0);
+    len += String.UTF8.encodeUnsafe(changetype<usize>(path[i]), path[i].length, scratch + len);
+  }
+  return fetchEncodedProperty(len) ? takeHostBuffer() : null;
+}
+
+/** A string property (UTF-8 on the wire); null when not found. */
+export function getPropertyString(a: string, b: string = ''): string | null {
+  return fetchProperty(a, b) ? takeHostString() : null;
+}
+
+/** An int64 property (8 bytes little-endian); `fallback` when absent or of another size. */
+export function getPropertyI64(a: string, b: string, fallback: i64): i64 {
+  if (!fetchProperty(a, b)) return fallback;
+  const ptr = load<u32>(OUT_PTR) as usize;
+  const size = load<u32>(OUT_SIZE);
+  const v = ptr != 0 && size == 8 ? load<i64>(ptr) : fallback;
+  if (ptr != 0) heap.free(ptr);
+  return v;
 }
 
 // --- metrics

@@ -76,11 +76,11 @@ class SectionReader {
     const v = this.section.get(key);
     if (v === null || this.error.length > 0) return fallback;
     if (v.kind != JsonKind.Number || v.num != Math.floor(v.num)) {
-      this.fail(key, `expected an integer, got ${v.kind == JsonKind.Number ? v.num.toString() : v.kindName()}`);
+      this.fail(key, `expected an integer, got ${v.kind == JsonKind.Number ? v.str : v.kindName()}`);
       return fallback;
     }
     if (v.num < <f64>min || v.num > <f64>max) {
-      this.fail(key, `must be between ${min} and ${max}, got ${v.num}`);
+      this.fail(key, `must be between ${min} and ${max}, got ${v.str}`);
       return fallback;
     }
     return <i32>v.num;

@@ -2,9 +2,10 @@
 // upstream and flags are known, and request headers are readable again). Attributes follow the
 // OpenTelemetry HTTP semantic conventions (semconv 1.26+ stable names); Envoy-specific facts
 // that semconv has no name for are under `envoy.*` / `meshtrace.*`.
-import { getProperty } from '../abi/hostcalls';
+import { getPropertyI64, getPropertyString } from '../abi/hostcalls';
 import { addDynamicMetadata } from './dynamic-metadata';
 import { LinkAttributes } from './link-attributes';
+import { parseDecimal } from '../trace-context/chars';
 
 /** OTLP SpanKind wire values (trace.proto). */
 export enum SpanKind {
@@ -22,6 +23,12 @@ export enum StatusCode {
 // Bounded sizes: a span never carries an unbounded client-controlled string.
 export const MAX_ATTRIBUTE_CHARS = 512;
 export const MAX_ATTRIBUTES = 32;
+
+// Never pushed to: SpanRecord replaces them before its first attribute.
+const NO_KEYS: string[] = [];
+const NO_STRINGS: string[] = [];
+const NO_INTS: i64[] = [];
+const NO_FLAGS: bool[] = [];
 
 export class SpanRecord {
   /** 32 lowercase hex. */
@@ -42,13 +49,24 @@ export class SpanRecord {
   linkTraceId: string = '';
   linkSpanId: string = '';
   linkReason: string = '';
-  // Attributes in insertion order; a value is a string or an int (isInt).
-  keys: string[] = [];
-  strValues: string[] = [];
-  intValues: i64[] = [];
-  isInt: bool[] = [];
+  // Attributes in insertion order; a value is a string or an int (isInt). Shared empty lists
+  // until the first attribute: a record is built at the end of every stream, but only a kept,
+  // exported one gets attributes (four arrays fewer per request otherwise).
+  keys: string[] = NO_KEYS;
+  strValues: string[] = NO_STRINGS;
+  intValues: i64[] = NO_INTS;
+  isInt: bool[] = NO_FLAGS;
+
   /** Online-linking facts (link-attributes.ts); null when the filter does no linking. */
   link: LinkAttributes | null = null;
+
+  private grow(): void {
+    if (this.keys !== NO_KEYS) return;
+    this.keys = [];
+    this.strValues = [];
+    this.intValues = [];
+    this.isInt = [];
+  }
 
   get durationNs(): u64 {
     return this.endNs > this.startNs ? this.endNs - this.startNs : 0;
@@ -56,6 +74,7 @@ export class SpanRecord {
 
   setString(key: string, value: string): void {
     if (this.keys.length >= MAX_ATTRIBUTES) return;
+    this.grow();
     this.keys.push(key);
     this.strValues.push(value.length > MAX_ATTRIBUTE_CHARS ? value.substring(0, MAX_ATTRIBUTE_CHARS) : value);
     this.intValues.push(0);
@@ -64,6 +83,7 @@ export class SpanRecord {
 
   setInt(key: string, value: i64): void {
     if (this.keys.length >= MAX_ATTRIBUTES) return;
+    this.grow();
     this.keys.push(key);
     this.strValues.push('');
     this.intValues.push(value);
@@ -74,15 +94,12 @@ export class SpanRecord {
 // --- properties (Envoy attribute paths; strings are raw bytes, ints 8 bytes little-endian)
 
 function propString(a: string, b: string): string | null {
-  const v = getProperty([a, b]);
-  return v === null ? null : String.UTF8.decode(v);
+  return getPropertyString(a, b);
 }
 
 /** An int64 property; `fallback` when absent or not 8 bytes. */
 function propInt(a: string, b: string, fallback: i64): i64 {
-  const v = getProperty([a, b]);
-  if (v === null || v.byteLength != 8) return fallback;
-  return load<i64>(changetype<usize>(v));
+  return getPropertyI64(a, b, fallback);
 }
 
 function setIfPresent(record: SpanRecord, key: string, value: string | null): void {
@@ -93,7 +110,7 @@ function setIfPresent(record: SpanRecord, key: string, value: string | null): vo
 function splitHostPort(addr: string, port: i64[]): string {
   const colon = addr.lastIndexOf(':');
   if (colon <= 0 || addr.endsWith(']')) return addr;
-  port[0] = I64.parseInt(addr.substring(colon + 1));
+  port[0] = parseDecimal(addr.substring(colon + 1));
   let host = addr.substring(0, colon);
   if (host.startsWith('[') && host.endsWith(']')) host = host.substring(1, host.length - 1);
   return host;
@@ -115,8 +132,8 @@ export function readResponseCode(record: SpanRecord): void {
  */
 export function fillHttpAttributes(record: SpanRecord): void {
   const method = propString('request', 'method');
-  const route = getProperty(['route_name']);
-  const routeName = route === null ? '' : String.UTF8.decode(route);
+  const route = getPropertyString('route_name');
+  const routeName = route === null ? '' : route;
   const m = method === null ? 'HTTP' : method;
   record.name = routeName.length > 0 ? m + ' ' + routeName : m;
   setIfPresent(record, 'http.request.method', method);

@@ -12,6 +12,9 @@ export class FinalDecision {
   reason: string = '';
   /** Why it was not (a `dropped_by` value); "" when kept. */
   dropped: string = '';
+  /** The same reasons as indexes into KEPT_BY / DROPPED_BY; -1 when none. */
+  keptBy: i32 = -1;
+  droppedBy: i32 = -1;
   /** The consistent-probability threshold (`ot=th`) that admitted it, "" when none. */
   threshold: string = '';
 }
@@ -33,6 +36,8 @@ export function finalDecision(
   const f = sampler.final(req, head, o);
   const d = new FinalDecision();
   d.keep = f.sampled;
+  d.keptBy = f.keptBy;
+  d.droppedBy = f.droppedBy;
   if (f.keptBy >= 0) d.reason = KEPT_BY[f.keptBy];
   if (f.droppedBy >= 0) d.dropped = DROPPED_BY[f.droppedBy];
   d.threshold = f.th;

@@ -1,8 +1,10 @@
 // Counters the filter defines in Envoy (proxy_define_metric). Envoy shows them under its
 // custom Wasm stats prefix (see wasm-filters/README.md). One set per VM: every root and stream
 // context of the VM shares these ids; Envoy aggregates the same name across worker VMs.
+import { LINK_METHOD_NAMES } from '../linking/linker';
 import { MetricType } from '../abi/enums';
 import { defineMetric, incrementMetric } from '../abi/hostcalls';
+import { DROPPED_BY, KEPT_BY } from '../sampling/sampler';
 
 export class FilterMetrics {
   readonly requests: u32;
@@ -53,7 +55,37 @@ export class FilterMetrics {
     incrementMetric(this.ids[i], n);
   }
 
+  // Ids of meshtrace.sampled.<kept_by> / meshtrace.sampling_dropped.<dropped_by> by reason index,
+  // + 1 (0 = not defined yet; Envoy's first counter id is 0). One of them moves on every request:
+  // no name is built or searched for per request.
+  private keptIds: StaticArray<u32> = new StaticArray<u32>(KEPT_BY.length);
+  private droppedIds: StaticArray<u32> = new StaticArray<u32>(DROPPED_BY.length);
+
+  /** meshtrace.sampled.<KEPT_BY[keptBy]>. */
+  sampled(keptBy: i32): void {
+    incrementMetric(cachedId(this.keptIds, keptBy, 'meshtrace.sampled.', KEPT_BY), 1);
+  }
+
+  /** meshtrace.sampling_dropped.<DROPPED_BY[droppedBy]>. */
+  samplingDropped(droppedBy: i32): void {
+    incrementMetric(cachedId(this.droppedIds, droppedBy, 'meshtrace.sampling_dropped.', DROPPED_BY), 1);
+  }
+
+  private linkIds: StaticArray<u32> = new StaticArray<u32>(LINK_METHOD_NAMES.length);
+
+  /** meshtrace.link.<LINK_METHOD_NAMES[method]>: one per context-less call of a linking filter. */
+  linkDecision(method: i32): void {
+    incrementMetric(cachedId(this.linkIds, method, 'meshtrace.link.', LINK_METHOD_NAMES), 1);
+  }
+
   inc(id: u32): void {
     incrementMetric(id, 1);
   }
+}
+
+/** The counter `prefix + names[i]`, defined on first use; `ids` holds id + 1 per index. */
+function cachedId(ids: StaticArray<u32>, i: i32, prefix: string, names: string[]): u32 {
+  let id = ids[i];
+  if (id == 0) ids[i] = id = defineMetric(MetricType.Counter, prefix + names[i]) + 1;
+  return id - 1;
 }

@@ -19,7 +19,7 @@ import {
   getBufferBytes,
   getHeaderMapPairs,
   getHeaderMapValue,
-  getProperty,
+  getPropertyString,
   log,
   removeHeaderMapValue,
   replaceHeaderMapValue,
@@ -32,8 +32,9 @@ import { HeaderPairs } from '../abi/headers';
 import { Sampled, TraceContext } from '../trace-context/context';
 import { extract } from '../trace-context/extract';
 import { PROPAGATION_HEADERS } from '../trace-context/formats';
-import { inject } from '../trace-context/inject';
+import { injectInto } from '../trace-context/inject';
 import { formatTraceparent } from '../trace-context/w3c';
+import { parseDecimal } from '../trace-context/chars';
 import { FilterConfig, readConfig } from './config';
 import { finalDecision } from './final-decision';
 import { ATTACH_LINK, ATTACH_PARENT, Decision, Inbound, K_DEBUG, Sampler, SamplingRequest } from '../sampling/sampler';
@@ -45,6 +46,10 @@ import { F_DEBUG, F_RANDOM, F_SAMPLED } from '../linking/registry';
 import { FilterMetrics } from './metrics';
 
 let metrics: FilterMetrics | null = null;
+
+// The headers injected into the current request: one list reused by every request (filled and
+// written out within onRequestHeaders).
+const INJECTED = new HeaderPairs();
 
 function sharedMetrics(): FilterMetrics {
   if (metrics === null) metrics = new FilterMetrics();
@@ -101,9 +106,18 @@ export class TraceRoot extends RootContext {
   }
 }
 
-/** Removes each propagation header present (one host call per distinct name). */
-function removeStale(headers: HeaderPairs): void {
-  let removed: u32 = 0; // bit i set = PROPAGATION_HEADERS[i] already removed
+/**
+ * Removes each propagation header present (one host call per distinct name) — except those
+ * `injected` is about to write: replace_header_map_value drops every value of a name before
+ * adding its own (Envoy's setCopy), so removing them first would only cost a host call each.
+ */
+function removeStale(headers: HeaderPairs, injected: HeaderPairs): void {
+  let removed: u32 = 0; // bit i set = PROPAGATION_HEADERS[i] already removed (or replaced)
+  for (let k = 0; k < PROPAGATION_HEADERS.length; k++) {
+    for (let j = 0; j < injected.length; j++) {
+      if (injected.nameIs(j, PROPAGATION_HEADERS[k])) removed |= 1 << k;
+    }
+  }
   for (let i = 0; i < headers.length; i++) {
     for (let k = 0; k < PROPAGATION_HEADERS.length; k++) {
       if ((removed & (1 << k)) == 0 && headers.nameIs(i, PROPAGATION_HEADERS[k])) {
@@ -113,11 +127,6 @@ function removeStale(headers: HeaderPairs): void {
       }
     }
   }
-}
-
-function headerValue(headers: HeaderPairs, lower: string): string {
-  for (let i = 0; i < headers.length; i++) if (headers.nameIs(i, lower)) return headers.value(i);
-  return '';
 }
 
 /** grpc-status from the response trailers (or headers, for trailers-only responses); -1 when absent. */
@@ -166,17 +175,13 @@ export class TraceStream extends HttpContext {
     const root = this.root as TraceRoot;
     const sampler = root.sampler;
     const req = new SamplingRequest();
-    req.method = headerValue(headers, ':method');
-    const path = headerValue(headers, ':path');
-    const q = path.indexOf('?');
-    req.path = q < 0 ? path : path.substring(0, q);
-    req.authority = headerValue(headers, ':authority');
+    // method, path (without the query) and authority are read from these when a strategy needs them.
     req.headers = headers;
     req.service = config.serviceName;
     if (config.sampling.needsRouteName()) {
       // Envoy resolves the route before the filter chain runs; "" (unnamed) falls back to the path.
-      const route = getProperty(['route_name']);
-      if (route !== null) req.route = String.UTF8.decode(route);
+      const route = getPropertyString('route_name');
+      if (route !== null) req.route = route;
     }
     req.nowMs = <f64>this.startNs / 1e6;
     const linker = root.linker;
@@ -187,7 +192,7 @@ export class TraceStream extends HttpContext {
       const sl = new StreamLink();
       sl.decision = d;
       this.linking = sl;
-      m.incNamed('meshtrace.link.' + LINK_METHOD_NAMES[d.method]);
+      m.linkDecision(d.method);
       if (d.linked) {
         // Only a tracked call's answer is reported back (it counted as outstanding).
         if (d.tracked) sl.slot = d.slot;
@@ -282,8 +287,10 @@ export class TraceStream extends HttpContext {
       countLinker(linker);
     }
 
-    removeStale(headers);
-    const injected = inject(out, config.outbound);
+    const injected = INJECTED;
+    injected.clear();
+    injectInto(injected, out, config.outbound);
+    removeStale(headers, injected);
     for (let i = 0; i < injected.length; i++) {
       replaceHeaderMapValue(HeaderMapType.RequestHeaders, injected.name(i), injected.value(i));
     }
@@ -298,7 +305,7 @@ export class TraceStream extends HttpContext {
     // attempt's 503 never reaches the stream's response.code, which describes the final answer.
     if (out !== null && (this.root as TraceRoot).config.direction == 'outbound') {
       const status = getHeaderMapValue(HeaderMapType.ResponseHeaders, ':status');
-      if (status !== null) this.upstreamStatus = <i32>parseInt(status as string, 10);
+      if (status !== null) this.upstreamStatus = <i32>parseDecimal(status as string);
     }
     if (out !== null && (this.root as TraceRoot).config.traceresponse) {
       // traceresponse has the traceparent shape; its span is the proxy's (the server side here).
@@ -349,8 +356,8 @@ export class TraceStream extends HttpContext {
     }
     const decision = finalDecision(root.sampler, req, head, record, needOutcome ? grpcStatus() : -1);
     const m = sharedMetrics();
-    if (decision.keep) m.incNamed('meshtrace.sampled.' + decision.reason);
-    else if (decision.dropped.length > 0) m.incNamed('meshtrace.sampling_dropped.' + decision.dropped);
+    if (decision.keep && decision.keptBy >= 0) m.sampled(decision.keptBy);
+    else if (decision.droppedBy >= 0) m.samplingDropped(decision.droppedBy);
     if (!decision.keep || exporter === null) return;
     fillHttpAttributes(record);
     record.setString('meshtrace.sampling.reason', decision.reason);

@@ -192,6 +192,9 @@ export class JsonReader {
     }
     const v = new JsonValue(JsonKind.Number);
     v.num = decimalValue(this.text, start, this.pos);
+    // The number as written, for error messages: formatting the f64 back would link the
+    // standard library's dtoa (~2.8 KB of filter).
+    v.str = this.text.substring(start, this.pos);
     return v;
   }
 

@@ -16,6 +16,7 @@ export class JsonValue {
   kind: JsonKind = JsonKind.Null;
   bool: bool = false;
   num: f64 = 0;
+  /** A string's value, or a number as written in the document. */
   str: string = '';
   /** Array items, or object values (parallel to `keys`). */
   items: JsonValue[] = [];

@@ -7,6 +7,7 @@
 // Matching is an unanchored search by backtracking over a compiled list of atoms; paths are
 // short (≤ a few KB) and patterns bounded, and each atom's repetition is matched greedily then
 // backed off, which is linear per atom without nested quantifiers (the subset has none).
+import { parseDecimal } from '../trace-context/chars';
 
 const ANY: i32 = 0; // `.`: any char but line terminators
 const CLASS: i32 = 1;
@@ -210,8 +211,8 @@ export function compileRegex(p: string): RegexResult {
           out.error = `bad repetition {${body}} at ${i}`;
           return out;
         }
-        atom.min = I32.parseInt(a);
-        atom.max = b.length == 0 ? -1 : I32.parseInt(b);
+        atom.min = <i32>parseDecimal(a);
+        atom.max = b.length == 0 ? -1 : <i32>parseDecimal(b);
         if (atom.max >= 0 && atom.max < atom.min) {
           out.error = `numbers out of order in {${body}} at ${i}`;
           return out;

@@ -47,11 +47,17 @@ export class TrustVerdict {
   tokenRejected: string = '';
 }
 
+// The headers of a request built without any (never pushed to: callers assign their own).
+const NO_HEADERS = new HeaderPairs();
+
 export class SamplingRequest {
-  method: string = '';
-  path: string = '';
-  authority: string = '';
-  headers: HeaderPairs = new HeaderPairs();
+  headers: HeaderPairs = NO_HEADERS;
+  // method / path (query removed) / authority: set by the caller, or else read from `headers`
+  // (:method, :path, :authority) the first time a strategy asks — most configurations never
+  // do, and decoding them cost three strings per request.
+  private _method: string | null = null;
+  private _path: string | null = null;
+  private _authority: string | null = null;
   traceId: string = '';
   parent: Inbound | null = null;
   trusted: bool = false;
@@ -59,6 +65,43 @@ export class SamplingRequest {
   route: string = '';
   service: string = '';
   nowMs: f64 = 0;
+
+  get method(): string {
+    let v = this._method;
+    if (v === null) this._method = v = this.headerOrEmpty(':method');
+    return v;
+  }
+  set method(v: string) {
+    this._method = v;
+  }
+
+  get path(): string {
+    let v = this._path;
+    if (v === null) {
+      v = this.headerOrEmpty(':path');
+      const q = v.indexOf('?');
+      if (q >= 0) v = v.substring(0, q);
+      this._path = v;
+    }
+    return v;
+  }
+  set path(v: string) {
+    this._path = v;
+  }
+
+  get authority(): string {
+    let v = this._authority;
+    if (v === null) this._authority = v = this.headerOrEmpty(':authority');
+    return v;
+  }
+  set authority(v: string) {
+    this._authority = v;
+  }
+
+  private headerOrEmpty(lower: string): string {
+    const v = this.header(lower);
+    return v === null ? '' : v;
+  }
 
   header(lower: string): string | null {
     const h = this.headers;
@@ -266,6 +309,7 @@ export class Sampler {
         if (value !== null && c.debugUsers.includes(value)) return true;
       }
     }
+    if (c.debugOpMethods.length == 0) return false;
     const method = asciiUpper(req.method);
     for (let i = 0; i < c.debugOpMethods.length; i++) {
       const m = c.debugOpMethods[i];

@@ -72,15 +72,21 @@ function isHex(s: string, minLen: i32, maxLen: i32): bool {
 }
 
 /** The `ot` member of a tracestate, split into th, rv and the other sub-keys. */
+// Shared by every OtState without other sub-keys (the usual case): never pushed to.
+const NO_REST: string[] = [];
+
 export class OtState {
   th: string = '';
   rv: string = '';
-  rest: string[] = [];
+  rest: string[] = NO_REST;
 }
 
+// What readOt returns for a tracestate without an `ot` member (callers only read it).
+const NO_OT = new OtState();
+
 export function readOt(tracestate: string): OtState {
+  if (!tracestate.includes('ot=')) return NO_OT;
   const out = new OtState();
-  if (!tracestate.includes('ot=')) return out;
   const members = tracestate.split(',');
   for (let i = 0; i < members.length; i++) {
     const m = members[i].trim();
@@ -96,7 +102,10 @@ export function readOt(tracestate: string): OtState {
         if (isHex(v, 1, 14)) out.th = v;
       } else if (k == 'rv') {
         if (isHex(v, 14, 14)) out.rv = v;
-      } else out.rest.push(pair);
+      } else {
+        if (out.rest === NO_REST) out.rest = [];
+        out.rest.push(pair);
+      }
     }
     break;
   }

@@ -73,6 +73,32 @@ export function leftPad(s: string, width: i32): string {
 }
 
 /** Hex digits as a number (caller has checked they are hex and at most 8 of them). */
+/**
+ * The leading ASCII decimal digits of `s` as an integer (0 when there are none), wrapping like
+ * the standard library's parseInt. Those would link three strtol variants (~1 KB of filter) for
+ * inputs that are only ever digits here (:status, ports, regex repetition bounds).
+ */
+export function parseDecimal(s: string): i64 {
+  let v: i64 = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    v = v * 10 + <i64>(c - 0x30);
+  }
+  return v;
+}
+
+/** parseHex over s[start, end), without the substring. */
+export function parseHexAt(s: string, start: i32, end: i32): u32 {
+  let v: u32 = 0;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const d = c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57;
+    v = (v << 4) | (d as u32);
+  }
+  return v;
+}
+
 export function parseHex(s: string): u32 {
   let v: u32 = 0;
   for (let i = 0; i < s.length; i++) {

@@ -48,15 +48,22 @@ export function extract(headers: HeaderPairs, formats: i32[]): ExtractResult {
   }
   // Baggage is read whatever the formats (its reasons count even without a context), from
   // `baggage` first, then `uberctx-*` in header order.
-  const baggage = new BaggageReader(result);
+  // The reader exists only when some baggage does (the context's lists are empty otherwise).
+  let baggage: BaggageReader | null = null;
   const joined = headerJoined(headers, 'baggage');
-  if (joined !== null) baggage.readHeader(joined as string);
+  if (joined !== null) {
+    baggage = new BaggageReader(result);
+    baggage.readHeader(joined as string);
+  }
   for (let i = 0; i < headers.length; i++) {
     if (headers.nameIs(i, UBERCTX, false)) {
+      if (baggage === null) baggage = new BaggageReader(result);
       baggage.readUberctx(asciiLower(headers.name(i).substring(UBERCTX.length)), trimOws(headers.value(i)));
     }
   }
-  result.context.baggageKeys = baggage.keys;
-  result.context.baggageValues = baggage.values;
+  if (baggage !== null) {
+    result.context.baggageKeys = baggage.keys;
+    result.context.baggageValues = baggage.values;
+  }
   return result;
 }

@@ -8,7 +8,11 @@ import { formatUberTraceId } from './jaeger';
 import { formatTraceparent } from './w3c';
 
 export function inject(ctx: TraceContext, formats: i32[]): HeaderPairs {
-  const out = new HeaderPairs();
+  return injectInto(new HeaderPairs(), ctx, formats);
+}
+
+/** inject() appending to `out` (which the filter reuses across requests: no lists per request). */
+export function injectInto(out: HeaderPairs, ctx: TraceContext, formats: i32[]): HeaderPairs {
   for (let i = 0; i < formats.length; i++) {
     switch (formats[i]) {
       case Format.W3c: {

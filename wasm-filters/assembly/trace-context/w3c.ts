@@ -12,7 +12,7 @@ import {
   isLowerHexChar,
   isOws,
   isZeros,
-  parseHex,
+  parseHexAt,
   trimOws,
   splitOn,
 } from './chars';
@@ -45,7 +45,7 @@ export function parseTraceparent(value: string, ctx: TraceContext): string {
   const spanId = value.substring(36, 52);
   if (isZeros(traceId)) return 'traceparent_zero_trace_id';
   if (isZeros(spanId)) return 'traceparent_zero_span_id';
-  const flags = parseHex(value.substring(53, 55));
+  const flags = parseHexAt(value, 53, 55);
   ctx.traceId = traceId;
   ctx.spanId = spanId;
   ctx.sampled = (flags & 1) != 0 ? Sampled.Yes : Sampled.No;
@@ -60,7 +60,8 @@ export function extractW3c(traceparents: i32, headers: HeaderPairs, result: Extr
     result.addReason('traceparent_duplicate');
     return false;
   }
-  const ctx = new TraceContext();
+  // parseTraceparent writes only on success, so the result's own (still empty) context can take it.
+  const ctx = result.context;
   const reason = parseTraceparent(headerJoined(headers, 'traceparent') as string, ctx);
   if (reason.length > 0) {
     result.addReason(reason);
@@ -68,7 +69,6 @@ export function extractW3c(traceparents: i32, headers: HeaderPairs, result: Extr
   }
   const tracestate = headerJoined(headers, 'tracestate');
   if (tracestate !== null) ctx.tracestate = normaliseTracestate(tracestate as string, result);
-  result.context = ctx;
   return true;
 }
 
