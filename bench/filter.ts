@@ -3,7 +3,7 @@
 // Target (printed, never asserted): filter ≥ 0.95 × no-filter requests/s.
 //
 // Options: --rounds N (4)  --round-seconds S (5)  --warmup-seconds S (2)  --connections N (8)
-// (defaults: about 2 minutes for five rows)
+// (defaults: about 3 minutes for seven rows)
 //   --rate R: offer R requests/s to every row (open loop) instead of sending as fast as answered.
 //   On a shared machine the closed-loop rows run at different request rates, and Envoy's CPU per
 //   request then also moves with how many requests share each event-loop wake-up; at one fixed
@@ -12,7 +12,8 @@
 //
 // Rows: no filter (baseline), a no-op Wasm filter (the floor of any Proxy-Wasm filter), the
 // meshtrace filter, the filter exporting every span (OTLP/HTTP protobuf through Envoy to a real
-// receiver in this process), and Envoy's own OpenTelemetry tracer exporting to the same receiver.
+// receiver in this process), Envoy's own OpenTelemetry tracer exporting to the same receiver, and
+// two-hop rows (inbound → outbound listener, the app elided) without and with online linking.
 // More rows are more entries in `configurations()`; each gets its own listener on the same proxy.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,7 +51,26 @@ function configurations(collectorPort: number): BenchConfig[] {
       headers: TRACEPARENT,
     },
     { name: "Envoy's own OpenTelemetry tracer", hcmExtra: ENVOY_OTEL_TRACING, headers: TRACEPARENT },
+    // Issue 9: a sidecar in front of an app that forwards no context. The first hop (inbound)
+    // sends no trace headers on (as the app would not); the second (outbound) gets a call with
+    // no context. With linking, the first registers each request in flight and the second links
+    // the call to one — with `connections` requests in flight, the decision sees that many
+    // candidates. The pair without linking is its baseline.
+    twoHops('filter, two hops, the app forwards nothing', {}),
+    twoHops('filter + linking, two hops', { linking: { workload: 'bench' } }),
   ];
+}
+
+/** The two-hop rows: inbound filter → outbound filter, one VM per row (linking shares its data). */
+function twoHops(name: string, extra: Record<string, unknown>): BenchConfig {
+  const vmId = `meshtrace-${name.includes('linking') ? 'linking' : 'hops'}`;
+  const inbound = { direction: 'inbound', propagation: { outbound: [] }, ...extra };
+  return {
+    name,
+    httpFilters: [wasmHttpFilter(FILTER_WASM, inbound, { vmId })],
+    hop: { httpFilters: [wasmHttpFilter(FILTER_WASM, { direction: 'outbound', ...extra }, { vmId })] },
+    headers: TRACEPARENT,
+  };
 }
 
 /**
@@ -142,6 +162,14 @@ async function main(): Promise<number> {
   if (base && filter) {
     console.log(
       `filter CPU cost: ${(filter.cpuUsPerRequest - base.cpuUsPerRequest).toFixed(1)} µs of Envoy CPU per request`,
+    );
+  }
+  const hops = rows.find((r) => r.name === 'filter, two hops, the app forwards nothing');
+  const linked = rows.find((r) => r.name === 'filter + linking, two hops');
+  if (hops && linked) {
+    console.log(
+      `linking: ${(linked.cpuUsPerRequest - hops.cpuUsPerRequest).toFixed(1)} µs of Envoy CPU per request over the same two hops without it` +
+        (opts.rate ? '' : ` (throughput ${(linked.rps / hops.rps).toFixed(3)}x)`),
     );
   }
   const broken = rows.filter((r) => r.non2xx > 0 || r.errors > 0);

@@ -21,6 +21,11 @@ export interface BenchConfig {
   clusters?: unknown[];
   /** Request headers sent by the load generator for this row. */
   headers?: Record<string, string>;
+  /**
+   * A second hop in the same Envoy: the row's listener routes to a listener with these filters,
+   * which routes to the upstream (a sidecar's inbound → app → outbound, with the app elided).
+   */
+  hop?: { httpFilters: unknown[] };
 }
 
 export interface AbOptions {
@@ -105,14 +110,35 @@ export async function compareThroughEnvoy(configs: BenchConfig[], opts: AbOption
     const upstream = await startUpstreamEnvoy();
     started.push(upstream.envoy);
     const ports = await Promise.all(configs.map(() => freePort()));
+    const hopPorts = await Promise.all(configs.map((c) => (c.hop ? freePort() : Promise.resolve(0))));
     const proxy = await startEnvoy(
       undefined,
       {
         static_resources: {
-          listeners: configs.map((c, i) =>
-            hcmListener(`row${i}`, ports[i] as number, { route: { cluster: 'upstream' } }, c.httpFilters, c.hcmExtra),
-          ),
-          clusters: [localCluster('upstream', [upstream.port]), ...configs.flatMap((c) => c.clusters ?? [])],
+          listeners: configs.flatMap((c, i) => [
+            hcmListener(
+              `row${i}`,
+              ports[i] as number,
+              { route: { cluster: c.hop ? `row${i}-hop` : 'upstream' } },
+              c.httpFilters,
+              c.hcmExtra,
+            ),
+            ...(c.hop
+              ? [
+                  hcmListener(
+                    `row${i}-hop`,
+                    hopPorts[i] as number,
+                    { route: { cluster: 'upstream' } },
+                    c.hop.httpFilters,
+                  ),
+                ]
+              : []),
+          ]),
+          clusters: [
+            localCluster('upstream', [upstream.port]),
+            ...configs.flatMap((c, i) => (c.hop ? [localCluster(`row${i}-hop`, [hopPorts[i] as number])] : [])),
+            ...configs.flatMap((c) => c.clusters ?? []),
+          ],
         },
       },
       { concurrency: 1, readyTimeoutMs: 30000 },
