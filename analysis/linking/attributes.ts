@@ -9,6 +9,8 @@ export const CONFIDENCE = 'meshtrace.link.confidence';
 export const INFERRED = 'meshtrace.link.inferred';
 /** How the sidecar decided (wasm-filters/assembly/linking/linker.ts): none, single, model, provisional. */
 export const METHOD = 'meshtrace.link.method';
+/** What a sidecar's model link rests on: `value` (an id passed on) or `rules`. */
+export const EVIDENCE = 'meshtrace.link.evidence';
 /** Who linked an inferred edge: `collector` for the offline pass (absent = the sidecar, online). */
 export const SOURCE = 'meshtrace.link.source';
 
