@@ -83,7 +83,13 @@ export interface GatewayCounters {
   tokenRejected: Record<string, number>;
 }
 
-const traces = new WeakMap<IncomingMessage, RequestTrace>();
+// The request's trace lives on the request itself, not in a WeakMap keyed by it: V8's scavenger
+// keeps an old-space WeakMap's *values* alive while their young keys are, and a RequestTrace
+// reaches its request through its closures, so every request graph survived the young
+// generation and was promoted (promoted bytes 7.6 → 18.4 KB per request in bench:gateway,
+// scavenge time ×2.5, mark-compacts ×3). A symbol-keyed property dies with the request.
+const TRACE = Symbol('meshtrace.requestTrace');
+type TracedRequest = IncomingMessage & { [TRACE]?: RequestTrace };
 /** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
 const MAX_ATTEMPT_SPANS = 16;
 
@@ -104,7 +110,7 @@ function links(attach: 'parent' | 'link' | 'none', inbound: TraceContext | null)
 
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
-  return traces.get(req);
+  return (req as TracedRequest)[TRACE];
 }
 
 function firstHeader(req: IncomingMessage, name: string): string | undefined {
@@ -131,11 +137,11 @@ export class GatewayTracer {
 
   /** Starts tracing `req` (idempotent); null when tracing itself failed (counted, request unaffected). */
   begin(req: IncomingMessage, res: ServerResponse, info: RequestInfo = {}): RequestTrace | null {
-    const existing = traces.get(req);
+    const existing = (req as TracedRequest)[TRACE];
     if (existing) return existing;
     try {
       const t = this.start(req, res, info);
-      traces.set(req, t);
+      (req as TracedRequest)[TRACE] = t;
       return t;
     } catch {
       this.counters.tracingErrors++;
