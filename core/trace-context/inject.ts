@@ -17,9 +17,12 @@ export function inject(context: TraceContext, formats: readonly TraceFormat[], s
   const out: [string, string][] = [];
   const ids = normaliseIds(context);
   if (ids !== null) {
-    for (const format of new Set(formats)) writeFormat(format, ids, context, out);
+    // Each format once, first occurrence first (a Set per call showed in gateway profiles).
+    for (let i = 0; i < formats.length; i++) {
+      if (formats.indexOf(formats[i]!) === i) writeFormat(formats[i]!, ids, context, out);
+    }
   }
-  if (set) for (const [name, value] of out) set(name, value);
+  if (set) for (let i = 0; i < out.length; i++) set(out[i]![0], out[i]![1]);
   return out;
 }
 
@@ -42,7 +45,7 @@ function writeFormat(format: TraceFormat, ids: SpanIds, context: TraceContext, o
       out.push([TRACEPARENT, formatTraceparent(ids)]);
       const state = context.tracestate ? parseTracestate(context.tracestate) : null;
       if (state?.ok && state.value !== '') out.push([TRACESTATE, state.value]);
-      const baggage = formatBaggage(context.baggage ?? []);
+      const baggage = context.baggage && context.baggage.length > 0 ? formatBaggage(context.baggage) : '';
       if (baggage !== '') out.push([BAGGAGE, baggage]);
       return;
     }
