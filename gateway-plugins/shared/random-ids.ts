@@ -3,6 +3,7 @@
 // contract as core/trace-context newTraceId/newSpanId: lowercase hex, never all zero, all bytes
 // random (so the W3C Level-2 `random` flag holds).
 import { randomFillSync } from 'node:crypto';
+import { isAllZero } from '../../core/trace-context/ids.ts';
 
 const POOL = Buffer.alloc(4096);
 let offset = POOL.length;
@@ -15,7 +16,7 @@ function randomHex(bytes: number): string {
     }
     const hex = POOL.toString('hex', offset, offset + bytes);
     offset += bytes;
-    if (!/^0+$/.test(hex)) return hex;
+    if (!isAllZero(hex)) return hex;
   }
 }
 

@@ -7,14 +7,27 @@
 //   4. SERVER span; inbound trace headers and the debug token are removed from the request and
 //      the outbound context (our span as parent, head flag, ot=th) is injected instead
 //   5. `traceresponse` on the response
-//   6. on finish/close: final decision (error / latency), status, end — held children
-//      (one CLIENT span per upstream attempt) go out with it or not at all
+//   6. on close: final decision (error / latency), status, end — held children (one CLIENT
+//      span per upstream attempt) go out with it or not at all
 //
 // Tracing never fails a request: any exception here is counted and the request proceeds.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+//
+// Cost shape (gateway-plugins/README.md, "Cost per request"): most requests are not kept, so
+// the per-request path allocates little and only fixed-shape objects — one GatewayRequest
+// holding plain facts, no closure per request (the plugin runs under tsx, whose keepNames
+// transform turns every named closure into an Object.defineProperty call) — and the span's
+// attributes and the OpenTelemetry span are built only when the final decision keeps it.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../../core/otel/index.ts';
-import { assessTrust, EdgeSampler, type HeadDecision, type SamplingRequest } from '../../core/sampling/index.ts';
+import {
+  assessTrust,
+  EdgeSampler,
+  type HeadDecision,
+  type InboundContext,
+  type SamplingRequest,
+  type TrustVerdict,
+} from '../../core/sampling/index.ts';
 import {
   extract,
   formatTraceresponse,
@@ -22,6 +35,7 @@ import {
   inject,
   isTraceHeader,
   type TraceContext,
+  type TraceFormat,
 } from '../../core/trace-context/index.ts';
 import { fastSpanId as newSpanId, fastTraceId as newTraceId } from './random-ids.ts';
 import type { GatewaySettings } from './settings.ts';
@@ -34,10 +48,11 @@ export interface RequestInfo {
   /** express-gateway pipeline name. */
   pipeline?: string;
   /**
-   * Authenticated consumer (user or app) — ids only, never credentials. Read when the span
-   * ends, because authentication stages usually run after the tracing stage.
+   * Authenticated consumer (user or app) — ids only, never credentials. Called with the request
+   * when the span of a kept request ends, because authentication stages usually run after the
+   * tracing stage; one function per policy, not one closure per request.
    */
-  consumer?: () => { id: string; type?: string } | undefined;
+  consumer?: (req: IncomingMessage) => { id: string; type?: string } | undefined;
 }
 
 export interface AttemptOutcome {
@@ -64,58 +79,315 @@ export interface RequestTrace {
 
 type Attrs = Record<string, string | number | boolean>;
 
-/**
- * A span recorded as plain data and turned into an OpenTelemetry span only if the request is
- * kept: most requests are dropped at realistic rates, and they then cost no SDK span at all.
- */
-interface PendingSpan {
-  spanId: string;
-  name: string;
-  startMs: number;
-  endMs: number | null;
-  attributes: Attrs;
-  error: string | null;
-}
-
 export interface GatewayCounters {
   tracingErrors: number;
   invalidInbound: Record<string, number>;
   tokenRejected: Record<string, number>;
 }
 
-// The request's trace lives on the request itself, not in a WeakMap keyed by it: V8's scavenger
-// keeps an old-space WeakMap's *values* alive while their young keys are, and a RequestTrace
-// reaches its request through its closures, so every request graph survived the young
-// generation and was promoted (promoted bytes 7.6 → 18.4 KB per request in bench:gateway,
-// scavenge time ×2.5, mark-compacts ×3). A symbol-keyed property dies with the request.
+// The request's trace lives on the request (and its response) itself, not in a WeakMap keyed by
+// the request: V8's scavenger keeps an old-space WeakMap's *values* alive while their young keys
+// are, and a trace reaches its request, so every request graph survived the young generation
+// and was promoted (bench:gateway: promoted 7.6 → 18.4 KB per request, scavenge time ×2.5,
+// mark-compacts ×3). A symbol-keyed property dies with the request.
 const TRACE = Symbol('meshtrace.requestTrace');
-type TracedRequest = IncomingMessage & { [TRACE]?: RequestTrace };
+type Traced = { [TRACE]?: GatewayRequest };
+
 /** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
 const MAX_ATTEMPT_SPANS = 16;
 
-function links(attach: 'parent' | 'link' | 'none', inbound: TraceContext | null): Link[] {
-  if (attach !== 'link' || inbound === null) return [];
-  return [
-    {
-      context: {
-        traceId: inbound.traceId,
-        spanId: inbound.spanId,
-        traceFlags: inbound.sampled ? 1 : 0,
-        isRemote: true,
-      },
-      attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
-    },
-  ];
-}
-
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
-  return (req as TracedRequest)[TRACE];
+  return (req as Traced)[TRACE];
 }
 
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+const noHeader = (_name: string): string | undefined => undefined;
+
+/**
+ * 'close' ends the span: Node emits it after 'finish' on every response, and alone when the
+ * connection went away first (then the response is not `writableFinished`: a reset). One
+ * module-level listener, so a request costs no listener closure.
+ */
+function onResponseClose(this: ServerResponse): void {
+  const t = (this as ServerResponse & Traced)[TRACE];
+  if (t !== undefined) t.end(!this.writableFinished);
+}
+
+/** What the samplers see of a Node request; headers are read on demand. */
+class NodeSamplingRequest implements SamplingRequest {
+  traceId = '';
+  parent: InboundContext | null = null;
+  trusted = false;
+  debugTokenSubject: string | undefined = undefined;
+
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    readonly method: string,
+    readonly path: string,
+    readonly authority: string,
+    readonly route: string,
+    readonly service: string,
+    readonly nowMs: number,
+  ) {}
+
+  header(name: string): string | undefined {
+    return firstHeader(this.headers, name);
+  }
+}
+
+/** A span recorded as plain data, materialised as an OpenTelemetry span only if kept. */
+class PendingAttempt implements Attempt {
+  readonly name: string;
+  readonly spanId = newSpanId();
+  readonly startMs = Date.now();
+  endMs: number | null = null;
+  error: string | null = null;
+  readonly headers: [string, string][];
+  readonly attributes: Attrs;
+
+  constructor(
+    owner: GatewayRequest,
+    readonly attempt: number,
+    readonly endpoint: string,
+  ) {
+    const u = new URL(endpoint);
+    this.attributes = {
+      'meshtrace.attempt': attempt,
+      'http.request.resend_count': attempt - 1,
+      'server.address': u.hostname,
+      'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      'url.full': endpoint,
+    };
+    this.name = `attempt ${attempt} ${u.host}`;
+    this.headers = owner.outbound(this.spanId);
+  }
+
+  end(o: AttemptOutcome): void {
+    if (this.endMs !== null) return;
+    this.endMs = Date.now();
+    const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
+    this.attributes['meshtrace.attempt.outcome'] = outcome;
+    if (o.status > 0) this.attributes['http.response.status_code'] = o.status;
+    if (outcome !== 'ok') {
+      this.attributes['error.type'] = o.error ?? String(o.status);
+      this.error = outcome;
+    }
+  }
+}
+
+/** One traced request: the facts gathered at the start, the decision, its attempts. */
+class GatewayRequest implements RequestTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly head: HeadDecision;
+  proxyError?: 'timeout' | 'connect_error' | 'reset';
+  private readonly sreq: NodeSamplingRequest;
+  /** The valid inbound context (parent or link), null when none. */
+  private readonly inbound: TraceContext | null;
+  private readonly inboundFormat: TraceFormat | null;
+  private readonly verdict: TrustVerdict;
+  private readonly asParent: boolean;
+  private readonly random: boolean;
+  private readonly userAgent: string | undefined;
+  private attempts: PendingAttempt[] | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly tracer: GatewayTracer,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    private readonly info: RequestInfo,
+  ) {
+    const started = Date.now();
+    const s = tracer.settings;
+    const headers = req.headers;
+    const ex = extract(headersFromNode(headers), s.inbound);
+    if (ex.reasons.length > 0) tracer.countInvalid(ex.reasons);
+    const inbound = ex.valid ? ex.context : null;
+    this.inbound = inbound;
+    this.inboundFormat = ex.valid ? ex.format : null;
+    const trust = s.sampling.trust;
+    const verdict = assessTrust(
+      trust,
+      inbound === null
+        ? null
+        : {
+            valid: true,
+            sampled: inbound.sampled,
+            debug: inbound.debug,
+            random: inbound.random,
+            tracestate: inbound.tracestate,
+          },
+      trust.tokenHeader === null ? noHeader : (name) => firstHeader(headers, name),
+      started,
+    );
+    if (verdict.tokenRejected !== undefined) tracer.countTokenRejected(verdict.tokenRejected);
+    this.verdict = verdict;
+    const asParent = verdict.attach === 'parent' && inbound !== null;
+    this.asParent = asParent;
+    this.traceId = asParent ? inbound.traceId : newTraceId();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const sreq = new NodeSamplingRequest(
+      headers,
+      req.method ?? 'GET',
+      path,
+      firstHeader(headers, 'host') ?? '',
+      info.apiEndpoint ?? info.route ?? path,
+      s.serviceName,
+      started,
+    );
+    sreq.traceId = this.traceId;
+    sreq.parent = verdict.honoured;
+    sreq.trusted = verdict.trusted;
+    sreq.debugTokenSubject = verdict.debugTokenSubject;
+    this.sreq = sreq;
+    this.head = tracer.sampler.head(sreq);
+    this.spanId = newSpanId();
+    this.random = asParent ? inbound.random : true;
+    this.userAgent = firstHeader(headers, 'user-agent');
+
+    // The upstream must see our context only: every inbound trace header and the token go; a
+    // header we write again is overwritten in place (a delete would turn Node's header object
+    // into a slow dictionary for every later reader).
+    const out = this.outbound(this.spanId);
+    for (const name of Object.keys(headers)) {
+      if (isTraceHeader(name) && !writes(out, name)) delete headers[name];
+    }
+    if (trust.tokenHeader !== null && headers[trust.tokenHeader] !== undefined) delete headers[trust.tokenHeader];
+    for (let i = 0; i < out.length; i++) headers[out[i]![0]] = out[i]![1];
+    if (!res.headersSent) {
+      res.setHeader(
+        'traceresponse',
+        formatTraceresponse({
+          traceId: this.traceId,
+          spanId: this.spanId,
+          sampled: this.head.sampled,
+          debug: false,
+          random: this.random,
+        }),
+      );
+    }
+    res.on('close', onResponseClose);
+  }
+
+  /** Trace headers for an upstream request whose parent is `parentSpanId`. */
+  outbound(parentSpanId: string): [string, string][] {
+    return inject(
+      {
+        traceId: this.traceId,
+        spanId: parentSpanId,
+        sampled: this.head.sampled,
+        debug: this.head.keptBy === 'debug',
+        random: this.random,
+        tracestate: this.head.tracestate,
+        baggage: this.inbound?.baggage ?? [],
+      },
+      this.tracer.settings.outbound,
+    );
+  }
+
+  startAttempt(attempt: number, endpoint: string): Attempt {
+    const pending = new PendingAttempt(this, attempt, endpoint);
+    this.attempts ??= [];
+    if (this.attempts.length < MAX_ATTEMPT_SPANS) this.attempts.push(pending);
+    return pending;
+  }
+
+  end(reset: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    const res = this.res;
+    try {
+      const now = Date.now();
+      const status = reset && !res.headersSent ? 0 : res.statusCode;
+      const final = this.tracer.sampler.final(this.sreq, this.head, {
+        status,
+        reset: reset || this.proxyError !== undefined,
+        durationMs: now - this.sreq.nowMs,
+      });
+      if (!final.sampled || final.keptBy === null) return;
+      const error =
+        status >= 500 || status === 0 || this.proxyError !== undefined
+          ? (this.proxyError ?? (status === 0 ? 'reset' : String(status)))
+          : null;
+      this.tracer.emit(this, this.attributes(status, error, final.keptBy), error, now);
+    } catch {
+      this.tracer.counters.tracingErrors++;
+    }
+  }
+
+  /** The SERVER span's attributes, built only for a kept request. */
+  private attributes(status: number, error: string | null, keptBy: string): Attrs {
+    const sreq = this.sreq;
+    const info = this.info;
+    const a: Attrs = {
+      'http.request.method': sreq.method,
+      'url.path': sreq.path,
+      'url.scheme': 'http',
+      'server.address': sreq.authority.replace(/:\d+$/, ''),
+      'meshtrace.sampling.trusted': this.verdict.trusted,
+    };
+    if (this.userAgent) a['user_agent.original'] = this.userAgent.slice(0, 256);
+    if (info.route) a['http.route'] = info.route;
+    if (info.apiEndpoint) a['eg.api_endpoint'] = info.apiEndpoint;
+    if (info.pipeline) a['eg.pipeline'] = info.pipeline;
+    if (this.inboundFormat !== null) a['meshtrace.inbound.format'] = this.inboundFormat;
+    if (this.verdict.debugTokenSubject) a['meshtrace.debug.subject'] = this.verdict.debugTokenSubject;
+    const consumer = info.consumer?.(this.req);
+    if (consumer?.id) {
+      a['eg.consumer.id'] = String(consumer.id).slice(0, 256);
+      if (consumer.type) a['eg.consumer.type'] = String(consumer.type).slice(0, 64);
+    }
+    if (status > 0) a['http.response.status_code'] = status;
+    if (error !== null) a['error.type'] = error;
+    a[KEPT_BY] = keptBy;
+    return a;
+  }
+
+  get spanName(): string {
+    return `${this.sreq.method} ${this.info.route ?? this.info.apiEndpoint ?? this.sreq.path}`;
+  }
+
+  get startMs(): number {
+    return this.sreq.nowMs;
+  }
+
+  get parentContext(): TraceContext | null {
+    return this.asParent ? this.inbound : null;
+  }
+
+  get links(): Link[] {
+    const inbound = this.inbound;
+    if (this.verdict.attach !== 'link' || inbound === null) return [];
+    return [
+      {
+        context: {
+          traceId: inbound.traceId,
+          spanId: inbound.spanId,
+          traceFlags: inbound.sampled ? 1 : 0,
+          isRemote: true,
+        },
+        attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
+      },
+    ];
+  }
+
+  get attemptSpans(): readonly PendingAttempt[] {
+    return this.attempts ?? [];
+  }
+}
+
+/** True when `out` writes header `name` (names in `out` are lower-case, as Node's are). */
+function writes(out: readonly [string, string][], name: string): boolean {
+  for (let i = 0; i < out.length; i++) if (out[i]![0] === name) return true;
+  return false;
 }
 
 export class GatewayTracer {
@@ -137,11 +409,12 @@ export class GatewayTracer {
 
   /** Starts tracing `req` (idempotent); null when tracing itself failed (counted, request unaffected). */
   begin(req: IncomingMessage, res: ServerResponse, info: RequestInfo = {}): RequestTrace | null {
-    const existing = (req as TracedRequest)[TRACE];
-    if (existing) return existing;
+    const existing = (req as Traced)[TRACE];
+    if (existing !== undefined) return existing;
     try {
-      const t = this.start(req, res, info);
-      (req as TracedRequest)[TRACE] = t;
+      const t = new GatewayRequest(this, req, res, info);
+      (req as Traced)[TRACE] = t;
+      (res as Traced)[TRACE] = t;
       return t;
     } catch {
       this.counters.tracingErrors++;
@@ -149,176 +422,20 @@ export class GatewayTracer {
     }
   }
 
-  private start(req: IncomingMessage, res: ServerResponse, info: RequestInfo): RequestTrace {
-    const started = Date.now();
-    const s = this.settings;
-    const header = (name: string) => firstHeader(req, name);
-    const ex = extract(headersFromNode(req.headers), s.inbound);
-    for (const r of ex.reasons) this.counters.invalidInbound[r] = (this.counters.invalidInbound[r] ?? 0) + 1;
-    const inbound = ex.valid ? ex.context : null;
-    const verdict = assessTrust(s.sampling.trust, inbound ? { valid: true, ...inbound } : null, header, started);
-    if (verdict.tokenRejected) {
-      this.counters.tokenRejected[verdict.tokenRejected] =
-        (this.counters.tokenRejected[verdict.tokenRejected] ?? 0) + 1;
-    }
-    const asParent = verdict.attach === 'parent' && inbound !== null;
-    const traceId = asParent ? inbound.traceId : newTraceId();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const sreq: SamplingRequest = {
-      method: req.method ?? 'GET',
-      path,
-      authority: header('host') ?? '',
-      header,
-      traceId,
-      parent: verdict.honoured,
-      trusted: verdict.trusted,
-      ...(verdict.debugTokenSubject === undefined ? {} : { debugTokenSubject: verdict.debugTokenSubject }),
-      route: info.apiEndpoint ?? info.route ?? path,
-      service: s.serviceName,
-      nowMs: started,
-    };
-    const head = this.sampler.head(sreq);
-    const spanId = newSpanId();
-    const random = asParent ? inbound.random : true;
-    const attributes: Attrs = {
-      'http.request.method': sreq.method,
-      'url.path': path,
-      'url.scheme': 'http',
-      'server.address': sreq.authority.replace(/:\d+$/, ''),
-      'meshtrace.sampling.trusted': verdict.trusted,
-    };
-    const ua = header('user-agent');
-    if (ua) attributes['user_agent.original'] = ua.slice(0, 256);
-    if (info.route) attributes['http.route'] = info.route;
-    if (info.apiEndpoint) attributes['eg.api_endpoint'] = info.apiEndpoint;
-    if (info.pipeline) attributes['eg.pipeline'] = info.pipeline;
-    if (ex.valid) attributes['meshtrace.inbound.format'] = ex.format;
-    if (verdict.debugTokenSubject) attributes['meshtrace.debug.subject'] = verdict.debugTokenSubject;
-    const server: PendingSpan = {
-      spanId,
-      name: `${sreq.method} ${info.route ?? info.apiEndpoint ?? path}`,
-      startMs: started,
-      endMs: null,
-      attributes,
-      error: null,
-    };
-    const attempts: PendingSpan[] = [];
-    const outbound = (parentSpanId: string): [string, string][] =>
-      inject(
-        {
-          traceId,
-          spanId: parentSpanId,
-          sampled: head.sampled,
-          debug: head.keptBy === 'debug',
-          random,
-          tracestate: head.tracestate,
-          baggage: inbound?.baggage ?? [],
-        },
-        s.outbound,
-      );
+  countInvalid(reasons: readonly string[]): void {
+    const c = this.counters.invalidInbound;
+    for (const r of reasons) c[r] = (c[r] ?? 0) + 1;
+  }
 
-    // The upstream must see our context only: drop every inbound trace header and the token.
-    for (const name of Object.keys(req.headers)) if (isTraceHeader(name)) delete req.headers[name];
-    if (s.sampling.trust.tokenHeader !== null) delete req.headers[s.sampling.trust.tokenHeader];
-    for (const [k, v] of outbound(spanId)) req.headers[k] = v;
-    if (!res.headersSent) {
-      res.setHeader(
-        'traceresponse',
-        formatTraceresponse({ traceId, spanId, sampled: head.sampled, debug: false, random }),
-      );
-    }
-
-    const rt: RequestTrace = {
-      traceId,
-      spanId,
-      head,
-      startAttempt: (attempt, endpoint) => {
-        const u = new URL(endpoint);
-        const pending: PendingSpan = {
-          spanId: newSpanId(),
-          name: `attempt ${attempt} ${u.host}`,
-          startMs: Date.now(),
-          endMs: null,
-          attributes: {
-            'meshtrace.attempt': attempt,
-            'http.request.resend_count': attempt - 1,
-            'server.address': u.hostname,
-            'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-            'url.full': endpoint,
-          },
-          error: null,
-        };
-        if (attempts.length < MAX_ATTEMPT_SPANS) attempts.push(pending);
-        return {
-          headers: outbound(pending.spanId),
-          end: (o) => {
-            if (pending.endMs !== null) return;
-            pending.endMs = Date.now();
-            const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
-            pending.attributes['meshtrace.attempt.outcome'] = outcome;
-            if (o.status > 0) pending.attributes['http.response.status_code'] = o.status;
-            if (outcome !== 'ok') {
-              pending.attributes['error.type'] = o.error ?? String(o.status);
-              pending.error = outcome;
-            }
-          },
-        };
-      },
-    };
-    let ended = false;
-    const end = (reset: boolean) => {
-      if (ended) return;
-      ended = true;
-      try {
-        const now = Date.now();
-        const status = reset && !res.headersSent ? 0 : res.statusCode;
-        const final = this.sampler.final(sreq, head, {
-          status,
-          reset: reset || rt.proxyError !== undefined,
-          durationMs: now - started,
-        });
-        if (!final.sampled || final.keptBy === null) return;
-        server.endMs = now;
-        const consumer = info.consumer?.();
-        if (consumer?.id) {
-          attributes['eg.consumer.id'] = String(consumer.id).slice(0, 256);
-          if (consumer.type) attributes['eg.consumer.type'] = String(consumer.type).slice(0, 64);
-        }
-        if (status > 0) attributes['http.response.status_code'] = status;
-        if (status >= 500 || status === 0 || rt.proxyError !== undefined) {
-          server.error = rt.proxyError ?? (status === 0 ? 'reset' : String(status));
-          attributes['error.type'] = server.error;
-        }
-        attributes[KEPT_BY] = final.keptBy;
-        this.emit(
-          traceId,
-          server,
-          attempts,
-          head.tracestate,
-          asParent ? inbound : null,
-          links(verdict.attach, inbound),
-        );
-      } catch {
-        this.counters.tracingErrors++;
-      }
-    };
-    res.once('finish', () => end(false));
-    res.once('close', () => end(!res.writableFinished));
-    return rt;
+  countTokenRejected(reason: string): void {
+    const c = this.counters.tokenRejected;
+    c[reason] = (c[reason] ?? 0) + 1;
   }
 
   /** Materialises a kept request's spans: the SERVER span, then its attempts as children. */
-  private emit(
-    traceId: string,
-    server: PendingSpan,
-    attempts: PendingSpan[],
-    tracestate: string,
-    parent: TraceContext | null,
-    spanLinks: Link[],
-  ): void {
+  emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
     const tracer = this.tracing.tracer;
+    const parent = r.parentContext;
     let ctx: Context = ROOT_CONTEXT;
     if (parent !== null) {
       ctx = trace.setSpanContext(ROOT_CONTEXT, {
@@ -328,15 +445,15 @@ export class GatewayTracer {
         isRemote: true,
       });
     }
-    ctx = withSpanTraceState(ctx, tracestate);
-    this.tracing.presetIds(parent === null ? traceId : null, server.spanId);
+    ctx = withSpanTraceState(ctx, r.head.tracestate);
+    this.tracing.presetIds(parent === null ? r.traceId : null, r.spanId);
     const span = tracer.startSpan(
-      server.name,
-      { kind: SpanKind.SERVER, attributes: server.attributes, links: spanLinks, startTime: server.startMs },
+      r.spanName,
+      { kind: SpanKind.SERVER, attributes, links: r.links, startTime: r.startMs },
       ctx,
     );
     const childCtx = trace.setSpan(ctx, span);
-    for (const a of attempts) {
+    for (const a of r.attemptSpans) {
       this.tracing.presetIds(null, a.spanId);
       const child = tracer.startSpan(
         a.name,
@@ -348,10 +465,10 @@ export class GatewayTracer {
         child.setAttribute('meshtrace.attempt.outcome', 'cancelled');
         child.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
       } else if (a.error !== null) child.setStatus({ code: SpanStatusCode.ERROR, message: a.error });
-      child.end(a.endMs ?? server.endMs ?? Date.now());
+      child.end(a.endMs ?? endMs);
     }
-    if (server.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: server.error });
-    span.end(server.endMs ?? Date.now());
+    if (error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    span.end(endMs);
   }
 
   /** Every counter, for an admin endpoint or a metrics exporter. */
