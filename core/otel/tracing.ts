@@ -15,6 +15,7 @@ import {
   type SpanKind,
   type Attributes,
   type Tracer,
+  type TraceState,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -63,6 +64,19 @@ export function withSpanTraceState(ctx: Context, tracestate: string): Context {
 }
 
 class RecordAllSampler implements Sampler {
+  // Consecutive kept spans mostly carry the same tracestate (`ot=th:…` of the configured rate):
+  // parse it once, not per span. A TraceState is immutable (set/unset return new ones).
+  private lastTracestate = '';
+  private lastTraceState: TraceState | null = null;
+
+  private traceState(ts: string): TraceState {
+    if (this.lastTraceState === null || ts !== this.lastTracestate) {
+      this.lastTraceState = createTraceState(ts);
+      this.lastTracestate = ts;
+    }
+    return this.lastTraceState;
+  }
+
   shouldSample(
     ctx: Context,
     _traceId: string,
@@ -73,7 +87,7 @@ class RecordAllSampler implements Sampler {
   ): SamplingResult {
     const ts = ctx.getValue(TRACESTATE_KEY);
     if (typeof ts === 'string') {
-      return { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: createTraceState(ts) };
+      return { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: this.traceState(ts) };
     }
     return { decision: SamplingDecision.RECORD_AND_SAMPLED };
   }

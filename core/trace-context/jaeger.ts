@@ -82,7 +82,10 @@ export function readUberctxBaggage(getter: HeaderGetter, into: BaggageCollector)
 
 /** `name` starts with `uberctx-` in any case, without lower-casing the whole name. */
 function hasUberctxPrefix(name: string): boolean {
-  return name.length > UBERCTX_PREFIX.length && name.slice(0, UBERCTX_PREFIX.length).toLowerCase() === UBERCTX_PREFIX;
+  if (name.length <= UBERCTX_PREFIX.length) return false;
+  const c = name.charCodeAt(0);
+  if (c !== 0x75 && c !== 0x55) return false; // 'u' / 'U': nearly every name stops here
+  return name.slice(0, UBERCTX_PREFIX.length).toLowerCase() === UBERCTX_PREFIX;
 }
 
 export function formatUberTraceId(ids: SpanIds): string {
