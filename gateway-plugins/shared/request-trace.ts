@@ -14,9 +14,15 @@
 //
 // Cost shape (gateway-plugins/README.md, "Cost per request"): most requests are not kept, so
 // the per-request path allocates little and only fixed-shape objects — one GatewayRequest
-// holding plain facts, no closure per request (the plugin runs under tsx, whose keepNames
+// holding plain facts, no named closure per request (the plugin runs under tsx, whose keepNames
 // transform turns every named closure into an Object.defineProperty call) — and the span's
 // attributes and the OpenTelemetry span are built only when the final decision keeps it.
+//
+// Under express (and so express-gateway) every `res`, and in express-gateway every `req`, has a
+// map of its own (express re-prototypes them per request), so each property looked up through
+// their prototypes (`res.on`, `res.headersSent`, …) misses V8's inline caches and costs a
+// runtime lookup, and adding a property to them copies the map. The trace therefore touches
+// them as little as it can and never adds properties to them.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { type Context, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../../core/otel/index.ts';
@@ -85,20 +91,20 @@ export interface GatewayCounters {
   tokenRejected: Record<string, number>;
 }
 
-// The request's trace lives on the request (and its response) itself, not in a WeakMap keyed by
-// the request: V8's scavenger keeps an old-space WeakMap's *values* alive while their young keys
-// are, and a trace reaches its request, so every request graph survived the young generation
-// and was promoted (bench:gateway: promoted 7.6 → 18.4 KB per request, scavenge time ×2.5,
-// mark-compacts ×3). A symbol-keyed property dies with the request.
-const TRACE = Symbol('meshtrace.requestTrace');
-type Traced = { [TRACE]?: GatewayRequest };
+// Request → trace, for a later stage (the load balancer). A GatewayRequest must never reference
+// its request or response: V8's scavenger keeps an old-space WeakMap's *values* alive while
+// their young keys are, so a value that reaches its key keeps every request graph alive through
+// the young generation until a full GC (bench:gateway, when it did: promoted 7.6 → 18.4 KB per
+// request, scavenge time ×2.5, mark-compacts ×3). The response's 'close' listener, owned by the
+// response, is what holds them.
+const traces = new WeakMap<IncomingMessage, GatewayRequest>();
 
 /** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
 const MAX_ATTEMPT_SPANS = 16;
 
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
-  return (req as Traced)[TRACE];
+  return traces.get(req);
 }
 
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -107,16 +113,6 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
 }
 
 const noHeader = (_name: string): string | undefined => undefined;
-
-/**
- * 'close' ends the span: Node emits it after 'finish' on every response, and alone when the
- * connection went away first (then the response is not `writableFinished`: a reset). One
- * module-level listener, so a request costs no listener closure.
- */
-function onResponseClose(this: ServerResponse): void {
-  const t = (this as ServerResponse & Traced)[TRACE];
-  if (t !== undefined) t.end(!this.writableFinished);
-}
 
 /** What the samplers see of a Node request; headers are read on demand. */
 class NodeSamplingRequest implements SamplingRequest {
@@ -199,8 +195,8 @@ class GatewayRequest implements RequestTrace {
 
   constructor(
     private readonly tracer: GatewayTracer,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    req: IncomingMessage,
+    res: ServerResponse,
     private readonly info: RequestInfo,
   ) {
     const started = Date.now();
@@ -262,19 +258,21 @@ class GatewayRequest implements RequestTrace {
     }
     if (trust.tokenHeader !== null && headers[trust.tokenHeader] !== undefined) delete headers[trust.tokenHeader];
     for (let i = 0; i < out.length; i++) headers[out[i]![0]] = out[i]![1];
-    if (!res.headersSent) {
-      res.setHeader(
-        'traceresponse',
-        formatTraceresponse({
-          traceId: this.traceId,
-          spanId: this.spanId,
-          sampled: this.head.sampled,
-          debug: false,
-          random: this.random,
-        }),
-      );
+    const traceresponse = formatTraceresponse({
+      traceId: this.traceId,
+      spanId: this.spanId,
+      sampled: this.head.sampled,
+      debug: false,
+      random: this.random,
+    });
+    try {
+      res.setHeader('traceresponse', traceresponse);
+    } catch {
+      // Headers already sent by an earlier stage: there is no response header left to add.
     }
-    res.on('close', onResponseClose);
+    // 'close' ends the span: Node emits it after 'finish' on every response, and alone when the
+    // connection went away first (then the response is not `writableFinished`: a reset).
+    res.on('close', () => this.end(req, res));
   }
 
   /** Trace headers for an upstream request whose parent is `parentSpanId`. */
@@ -300,11 +298,11 @@ class GatewayRequest implements RequestTrace {
     return pending;
   }
 
-  end(reset: boolean): void {
+  end(req: IncomingMessage, res: ServerResponse): void {
     if (this.ended) return;
     this.ended = true;
-    const res = this.res;
     try {
+      const reset = !res.writableFinished;
       const now = Date.now();
       const status = reset && !res.headersSent ? 0 : res.statusCode;
       const final = this.tracer.sampler.final(this.sreq, this.head, {
@@ -317,14 +315,14 @@ class GatewayRequest implements RequestTrace {
         status >= 500 || status === 0 || this.proxyError !== undefined
           ? (this.proxyError ?? (status === 0 ? 'reset' : String(status)))
           : null;
-      this.tracer.emit(this, this.attributes(status, error, final.keptBy), error, now);
+      this.tracer.emit(this, this.attributes(req, status, error, final.keptBy), error, now);
     } catch {
       this.tracer.counters.tracingErrors++;
     }
   }
 
   /** The SERVER span's attributes, built only for a kept request. */
-  private attributes(status: number, error: string | null, keptBy: string): Attrs {
+  private attributes(req: IncomingMessage, status: number, error: string | null, keptBy: string): Attrs {
     const sreq = this.sreq;
     const info = this.info;
     const a: Attrs = {
@@ -340,7 +338,7 @@ class GatewayRequest implements RequestTrace {
     if (info.pipeline) a['eg.pipeline'] = info.pipeline;
     if (this.inboundFormat !== null) a['meshtrace.inbound.format'] = this.inboundFormat;
     if (this.verdict.debugTokenSubject) a['meshtrace.debug.subject'] = this.verdict.debugTokenSubject;
-    const consumer = info.consumer?.(this.req);
+    const consumer = info.consumer?.(req);
     if (consumer?.id) {
       a['eg.consumer.id'] = String(consumer.id).slice(0, 256);
       if (consumer.type) a['eg.consumer.type'] = String(consumer.type).slice(0, 64);
@@ -409,12 +407,11 @@ export class GatewayTracer {
 
   /** Starts tracing `req` (idempotent); null when tracing itself failed (counted, request unaffected). */
   begin(req: IncomingMessage, res: ServerResponse, info: RequestInfo = {}): RequestTrace | null {
-    const existing = (req as Traced)[TRACE];
+    const existing = traces.get(req);
     if (existing !== undefined) return existing;
     try {
       const t = new GatewayRequest(this, req, res, info);
-      (req as Traced)[TRACE] = t;
-      (res as Traced)[TRACE] = t;
+      traces.set(req, t);
       return t;
     } catch {
       this.counters.tracingErrors++;
