@@ -6,6 +6,8 @@ import { percentile } from './stats.ts';
 export interface LoadOptions {
   connections: number;
   durationS: number;
+  /** Stop after this many requests instead (a warm-up measured in requests, not seconds). */
+  amount?: number;
   headers?: Record<string, string>;
 }
 
@@ -26,7 +28,14 @@ export function runLoad(url: string, opts: LoadOptions): Promise<LoadResult> {
   const times: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, connections: opts.connections, duration: opts.durationS, headers: opts.headers, timeout: 5 },
+      {
+        url,
+        connections: opts.connections,
+        duration: opts.durationS,
+        ...(opts.amount === undefined ? {} : { amount: opts.amount }),
+        headers: opts.headers,
+        timeout: 5,
+      },
       (err, result) => {
         if (err) {
           reject(err);
