@@ -38,6 +38,7 @@ import {
   extract,
   formatTraceresponse,
   headersFromNode,
+  TRACEPARENT,
   inject,
   isTraceHeader,
   type TraceContext,
@@ -114,28 +115,6 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
 
 const noHeader = (_name: string): string | undefined => undefined;
 
-/** What the samplers see of a Node request; headers are read on demand. */
-class NodeSamplingRequest implements SamplingRequest {
-  traceId = '';
-  parent: InboundContext | null = null;
-  trusted = false;
-  debugTokenSubject: string | undefined = undefined;
-
-  constructor(
-    private readonly headers: IncomingHttpHeaders,
-    readonly method: string,
-    readonly path: string,
-    readonly authority: string,
-    readonly route: string,
-    readonly service: string,
-    readonly nowMs: number,
-  ) {}
-
-  header(name: string): string | undefined {
-    return firstHeader(this.headers, name);
-  }
-}
-
 /** A span recorded as plain data, materialised as an OpenTelemetry span only if kept. */
 class PendingAttempt implements Attempt {
   readonly name: string;
@@ -176,13 +155,26 @@ class PendingAttempt implements Attempt {
   }
 }
 
-/** One traced request: the facts gathered at the start, the decision, its attempts. */
-class GatewayRequest implements RequestTrace {
+/**
+ * One traced request: the facts gathered at the start, the decision, its attempts. It is also
+ * what the samplers read (a SamplingRequest), so a request costs one object, not two.
+ */
+class GatewayRequest implements RequestTrace, SamplingRequest {
   readonly traceId: string;
   readonly spanId: string;
   readonly head: HeadDecision;
   proxyError?: 'timeout' | 'connect_error' | 'reset';
-  private readonly sreq: NodeSamplingRequest;
+  // SamplingRequest
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly parent: InboundContext | null;
+  readonly trusted: boolean;
+  readonly debugTokenSubject: string | undefined;
+  readonly route: string;
+  readonly service: string;
+  readonly nowMs: number;
+  private readonly headers: IncomingHttpHeaders;
   /** The valid inbound context (parent or link), null when none. */
   private readonly inbound: TraceContext | null;
   private readonly inboundFormat: TraceFormat | null;
@@ -200,8 +192,10 @@ class GatewayRequest implements RequestTrace {
     private readonly info: RequestInfo,
   ) {
     const started = Date.now();
+    this.nowMs = started;
     const s = tracer.settings;
     const headers = req.headers;
+    this.headers = headers;
     const ex = extract(headersFromNode(headers), s.inbound);
     if (ex.reasons.length > 0) tracer.countInvalid(ex.reasons);
     const inbound = ex.valid ? ex.context : null;
@@ -230,21 +224,15 @@ class GatewayRequest implements RequestTrace {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
-    const sreq = new NodeSamplingRequest(
-      headers,
-      req.method ?? 'GET',
-      path,
-      firstHeader(headers, 'host') ?? '',
-      info.apiEndpoint ?? info.route ?? path,
-      s.serviceName,
-      started,
-    );
-    sreq.traceId = this.traceId;
-    sreq.parent = verdict.honoured;
-    sreq.trusted = verdict.trusted;
-    sreq.debugTokenSubject = verdict.debugTokenSubject;
-    this.sreq = sreq;
-    this.head = tracer.sampler.head(sreq);
+    this.method = req.method ?? 'GET';
+    this.path = path;
+    this.authority = firstHeader(headers, 'host') ?? '';
+    this.route = info.apiEndpoint ?? info.route ?? path;
+    this.service = s.serviceName;
+    this.parent = verdict.honoured;
+    this.trusted = verdict.trusted;
+    this.debugTokenSubject = verdict.debugTokenSubject;
+    this.head = tracer.sampler.head(this);
     this.spanId = newSpanId();
     this.random = asParent ? inbound.random : true;
     this.userAgent = firstHeader(headers, 'user-agent');
@@ -258,13 +246,18 @@ class GatewayRequest implements RequestTrace {
     }
     if (trust.tokenHeader !== null && headers[trust.tokenHeader] !== undefined) delete headers[trust.tokenHeader];
     for (let i = 0; i < out.length; i++) headers[out[i]![0]] = out[i]![1];
-    const traceresponse = formatTraceresponse({
-      traceId: this.traceId,
-      spanId: this.spanId,
-      sampled: this.head.sampled,
-      debug: false,
-      random: this.random,
-    });
+    // traceresponse has traceparent's grammar and here the same ids and flags (a debug keep is
+    // a sampled one): reuse the outbound traceparent when there is one.
+    const traceresponse =
+      out.length > 0 && out[0]![0] === TRACEPARENT
+        ? out[0]![1]
+        : formatTraceresponse({
+            traceId: this.traceId,
+            spanId: this.spanId,
+            sampled: this.head.sampled,
+            debug: false,
+            random: this.random,
+          });
     try {
       res.setHeader('traceresponse', traceresponse);
     } catch {
@@ -275,8 +268,19 @@ class GatewayRequest implements RequestTrace {
     res.on('close', () => this.end(req, res));
   }
 
+  header(name: string): string | undefined {
+    return firstHeader(this.headers, name);
+  }
+
   /** Trace headers for an upstream request whose parent is `parentSpanId`. */
   outbound(parentSpanId: string): [string, string][] {
+    const baggage = this.inbound?.baggage;
+    if (this.tracer.w3cOnly && this.head.tracestate === '' && (baggage === undefined || baggage.length === 0)) {
+      // What inject() writes for w3c alone with no tracestate and no baggage, without its
+      // generality (our ids are valid by construction: parsed inbound, or drawn here).
+      const flags = (this.head.sampled ? 1 : 0) | (this.random ? 2 : 0);
+      return [[TRACEPARENT, `00-${this.traceId}-${parentSpanId}-0${flags}`]];
+    }
     return inject(
       {
         traceId: this.traceId,
@@ -305,10 +309,10 @@ class GatewayRequest implements RequestTrace {
       const reset = !res.writableFinished;
       const now = Date.now();
       const status = reset && !res.headersSent ? 0 : res.statusCode;
-      const final = this.tracer.sampler.final(this.sreq, this.head, {
+      const final = this.tracer.sampler.final(this, this.head, {
         status,
         reset: reset || this.proxyError !== undefined,
-        durationMs: now - this.sreq.nowMs,
+        durationMs: now - this.nowMs,
       });
       if (!final.sampled || final.keptBy === null) return;
       const error =
@@ -323,13 +327,12 @@ class GatewayRequest implements RequestTrace {
 
   /** The SERVER span's attributes, built only for a kept request. */
   private attributes(req: IncomingMessage, status: number, error: string | null, keptBy: string): Attrs {
-    const sreq = this.sreq;
     const info = this.info;
     const a: Attrs = {
-      'http.request.method': sreq.method,
-      'url.path': sreq.path,
+      'http.request.method': this.method,
+      'url.path': this.path,
       'url.scheme': 'http',
-      'server.address': sreq.authority.replace(/:\d+$/, ''),
+      'server.address': this.authority.replace(/:\d+$/, ''),
       'meshtrace.sampling.trusted': this.verdict.trusted,
     };
     if (this.userAgent) a['user_agent.original'] = this.userAgent.slice(0, 256);
@@ -350,11 +353,11 @@ class GatewayRequest implements RequestTrace {
   }
 
   get spanName(): string {
-    return `${this.sreq.method} ${this.info.route ?? this.info.apiEndpoint ?? this.sreq.path}`;
+    return `${this.method} ${this.info.route ?? this.info.apiEndpoint ?? this.path}`;
   }
 
   get startMs(): number {
-    return this.sreq.nowMs;
+    return this.nowMs;
   }
 
   get parentContext(): TraceContext | null {
@@ -391,10 +394,13 @@ function writes(out: readonly [string, string][], name: string): boolean {
 export class GatewayTracer {
   readonly tracing: Tracing;
   readonly sampler: EdgeSampler;
+  /** Outbound propagation is W3C alone (the default): the common case gets a direct path. */
+  readonly w3cOnly: boolean;
   readonly counters: GatewayCounters = { tracingErrors: 0, invalidInbound: {}, tokenRejected: {} };
 
   constructor(readonly settings: GatewaySettings) {
     this.sampler = new EdgeSampler(settings.sampling);
+    this.w3cOnly = settings.outbound.length === 1 && settings.outbound[0] === 'w3c';
     this.tracing = startTracing({
       serviceName: settings.serviceName,
       otlpUrl: settings.otlpUrl,
