@@ -24,8 +24,9 @@
 // runtime lookup, and adding a property to them copies the map. The trace therefore touches
 // them as little as it can and never adds properties to them.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { type Context, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../../core/otel/index.ts';
+import { type Link, SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { KEPT_BY, startTracing, type Tracing } from '../../core/otel/index.ts';
 import {
   assessTrust,
   EdgeSampler,
@@ -435,43 +436,52 @@ export class GatewayTracer {
     c[reason] = (c[reason] ?? 0) + 1;
   }
 
-  /** Materialises a kept request's spans: the SERVER span, then its attempts as children. */
+  /**
+   * Exports a kept request's spans — its attempts as CLIENT children, then the SERVER span —
+   * built straight from the recorded data (core/otel finished-span.ts), not through SDK spans.
+   */
   emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
-    const tracer = this.tracing.tracer;
+    const tracing = this.tracing;
     const parent = r.parentContext;
-    let ctx: Context = ROOT_CONTEXT;
-    if (parent !== null) {
-      ctx = trace.setSpanContext(ROOT_CONTEXT, {
-        traceId: parent.traceId,
-        spanId: parent.spanId,
-        traceFlags: parent.sampled ? 1 : 0,
-        isRemote: true,
-      });
-    }
-    ctx = withSpanTraceState(ctx, r.head.tracestate);
-    this.tracing.presetIds(parent === null ? r.traceId : null, r.spanId);
-    const span = tracer.startSpan(
-      r.spanName,
-      { kind: SpanKind.SERVER, attributes, links: r.links, startTime: r.startMs },
-      ctx,
-    );
-    const childCtx = trace.setSpan(ctx, span);
+    const traceState = tracing.traceState(r.head.tracestate);
+    const server = tracing.finish({
+      name: r.spanName,
+      kind: SpanKind.SERVER,
+      traceId: r.traceId,
+      spanId: r.spanId,
+      traceState,
+      parent:
+        parent === null
+          ? undefined
+          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
+      startMs: r.startMs,
+      endMs,
+      attributes,
+      links: r.links,
+      error,
+    });
+    const spans: ReadableSpan[] = [];
     for (const a of r.attemptSpans) {
-      this.tracing.presetIds(null, a.spanId);
-      const child = tracer.startSpan(
-        a.name,
-        { kind: SpanKind.CLIENT, attributes: a.attributes, startTime: a.startMs },
-        childCtx,
+      // endMs still null: the downstream went away while this attempt was running.
+      const cancelled = a.endMs === null;
+      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
+      spans.push(
+        tracing.finish({
+          name: a.name,
+          kind: SpanKind.CLIENT,
+          traceId: r.traceId,
+          spanId: a.spanId,
+          traceState,
+          parent: server.spanContext(),
+          startMs: a.startMs,
+          endMs: a.endMs ?? endMs,
+          attributes: a.attributes,
+          error: cancelled ? 'cancelled' : a.error,
+        }),
       );
-      if (a.endMs === null) {
-        // The downstream went away while this attempt was still running.
-        child.setAttribute('meshtrace.attempt.outcome', 'cancelled');
-        child.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
-      } else if (a.error !== null) child.setStatus({ code: SpanStatusCode.ERROR, message: a.error });
-      child.end(a.endMs ?? endMs);
     }
-    if (error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-    span.end(endMs);
+    spans.push(server);
+    tracing.exportKept(spans);
   }
 
   /** Every counter, for an admin endpoint or a metrics exporter. */
