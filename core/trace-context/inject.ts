@@ -3,6 +3,7 @@ import { formatB3Multi, formatB3Single } from './b3.ts';
 import type { HeaderSetter } from './carriers.ts';
 import { isValidSpanId, isValidTraceId, padHex, TRACE_ID_HEX } from './ids.ts';
 import { formatUberctx, formatUberTraceId, UBER_TRACE_ID } from './jaeger.ts';
+import type { Parsed } from './reasons.ts';
 import type { SpanIds, TraceContext, TraceFormat } from './types.ts';
 import { BAGGAGE, formatBaggage } from './w3c-baggage.ts';
 import { formatTraceparent, TRACEPARENT } from './w3c-traceparent.ts';
@@ -39,11 +40,24 @@ function normaliseIds(context: TraceContext): SpanIds | null {
   };
 }
 
+// Consecutive contexts mostly carry the same tracestate (a sampler's `ot=th:…`): parse it once.
+// parseTracestate is pure and its answer is not mutated, so the last answer can be reused.
+let lastTracestate: string | null = null;
+let lastParsed: Parsed<string> | null = null;
+
+function parsedTracestate(tracestate: string): Parsed<string> {
+  if (tracestate !== lastTracestate || lastParsed === null) {
+    lastParsed = parseTracestate(tracestate);
+    lastTracestate = tracestate;
+  }
+  return lastParsed;
+}
+
 function writeFormat(format: TraceFormat, ids: SpanIds, context: TraceContext, out: [string, string][]): void {
   switch (format) {
     case 'w3c': {
       out.push([TRACEPARENT, formatTraceparent(ids)]);
-      const state = context.tracestate ? parseTracestate(context.tracestate) : null;
+      const state = context.tracestate ? parsedTracestate(context.tracestate) : null;
       if (state?.ok && state.value !== '') out.push([TRACESTATE, state.value]);
       const baggage = context.baggage && context.baggage.length > 0 ? formatBaggage(context.baggage) : '';
       if (baggage !== '') out.push([BAGGAGE, baggage]);
