@@ -5,20 +5,35 @@
 // requests/s swing with everyone else's load, so the gateway process's CPU time per request
 // (from /proc) is printed too: its inverse ratio is the throughput ratio on a dedicated core.
 //
-// Options: --rounds N (3)  --round-seconds S (5)  --warmup-seconds S (2)  --connections N (16)
+// Rows beside the target ones: a no-op policy (the floor: what any policy costs in an
+// express-gateway pipeline) and the 1 % row with the plugin left to express-gateway's require()
+// (CommonJS under tsx) instead of loaded as an ES module by the launcher (load-as-esm.ts).
+//
+// Each gateway is warmed up by request count before the rounds: express-gateway's first ~10,000
+// requests cost more (JIT warm-up, and uuid62's `new Buffer()` makes Node capture a stack for
+// its deprecation check on each of the first 10,000 calls: proxy alone measured 580, 350, 300,
+// 310, then ~220 µs/request over blocks of 2,500). A warm-up in seconds left more of that
+// start-up inside the rounds of the slower configurations, biasing their ratios down.
+//
+// Options: --rounds N (3)  --round-seconds S (5)  --warmup-requests N (12000)
+//          --warmup-seconds S (2)  --connections N (16)
 import { createServer, type RequestListener } from 'node:http';
 import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type RunningGateway, startGateway } from '../test/gateway/gateway-process.ts';
+import { type GatewayLaunch, type RunningGateway, startGateway } from '../test/gateway/gateway-process.ts';
 import { runLoad } from './lib/load.ts';
 import { cpuSeconds } from './lib/proc-cpu.ts';
 import { median, table } from './lib/stats.ts';
 
 const TARGET_RATIO = 0.9;
+const NOOP_PLUGIN = join(import.meta.dirname, 'lib/noop-gateway-plugin.ts');
 const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
 
 interface Row {
   name: string;
+  /** A row the target applies to (printed with its verdict). */
+  target: boolean;
   gateway: RunningGateway;
   rps: number[];
   p50: number[];
@@ -41,6 +56,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string', default: '3' },
       'round-seconds': { type: 'string', default: '5' },
       'warmup-seconds': { type: 'string', default: '2' },
+      'warmup-requests': { type: 'string', default: '12000' },
       connections: { type: 'string', default: '16' },
     },
   });
@@ -52,6 +68,7 @@ async function main(): Promise<number> {
   const rounds = num('rounds');
   const roundS = num('round-seconds');
   const warmupS = num('warmup-seconds');
+  const warmupRequests = num('warmup-requests');
   const connections = num('connections');
 
   const teardowns: Array<() => unknown> = [];
@@ -77,20 +94,39 @@ async function main(): Promise<number> {
       serviceEndpoints: { up: { url: target } },
       pipelines: { api: { paths: ['/api/*'], policies: [{ meshtrace: [] }, proxy] } },
     });
-    const configs: Array<[string, Parameters<typeof startGateway>[1]]> = [
-      [
-        'proxy (no meshtrace)',
-        {
+    const configs: Array<{
+      name: string;
+      cfg: Parameters<typeof startGateway>[1];
+      launch?: GatewayLaunch;
+      target?: boolean;
+    }> = [
+      {
+        name: 'proxy (no meshtrace)',
+        cfg: {
           meshtrace: null,
           serviceEndpoints: { up: { url: target } },
           pipelines: { api: { paths: ['/api/*'], policies: [proxy] } },
         },
-      ],
-      ['meshtrace + proxy, 100 % kept', viaProxy(1)],
-      ['meshtrace + proxy, 1 % head rate', viaProxy(0.01)],
-      [
-        'meshtrace + meshtrace-lb, 100 % kept',
-        {
+      },
+      {
+        name: 'no-op policy + proxy (floor)',
+        cfg: {
+          meshtrace: null,
+          plugins: { noop: NOOP_PLUGIN },
+          serviceEndpoints: { up: { url: target } },
+          pipelines: { api: { paths: ['/api/*'], policies: [{ noop: [] }, proxy] } },
+        },
+      },
+      { name: 'meshtrace + proxy, 100 % kept', cfg: viaProxy(1), target: true },
+      { name: 'meshtrace + proxy, 1 % head rate', cfg: viaProxy(0.01), target: true },
+      {
+        name: 'meshtrace + proxy, 1 %, plugin require()d',
+        cfg: viaProxy(0.01),
+        launch: { pluginLoad: 'require' },
+      },
+      {
+        name: 'meshtrace + meshtrace-lb, 100 % kept',
+        cfg: {
           meshtrace: meshtrace(1),
           pipelines: {
             api: {
@@ -99,17 +135,29 @@ async function main(): Promise<number> {
             },
           },
         },
-      ],
+      },
     ];
     const rows: Row[] = [];
-    for (const [name, cfg] of configs) {
-      rows.push({ name, gateway: await startGateway(t, cfg), rps: [], p50: [], p99: [], cpuUsPerReq: [], non2xx: 0 });
+    for (const c of configs) {
+      rows.push({
+        name: c.name,
+        target: c.target === true,
+        gateway: await startGateway(t, c.cfg, c.launch),
+        rps: [],
+        p50: [],
+        p99: [],
+        cpuUsPerReq: [],
+        non2xx: 0,
+      });
     }
     console.log(
-      `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s after ${warmupS}s warm-up, rows at 100 % keep and export every request`,
+      `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s after a warm-up of ${warmupRequests} requests + ${warmupS}s per gateway, rows at 100 % keep and export every request`,
     );
-    for (const row of rows)
-      await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: warmupS, headers: TRACEPARENT });
+    for (const row of rows) {
+      const url = `${row.gateway.url}/api/x`;
+      await runLoad(url, { connections, durationS: warmupS, amount: warmupRequests, headers: TRACEPARENT });
+      await runLoad(url, { connections, durationS: warmupS, headers: TRACEPARENT });
+    }
     for (let r = 0; r < rounds; r++) {
       for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
         const pid = row.gateway.process.child.pid!;
@@ -149,7 +197,7 @@ async function main(): Promise<number> {
       ]),
     );
     const verdict = (r: number) => (r >= TARGET_RATIO ? 'met' : 'NOT met');
-    for (const row of rows.slice(1, 3)) {
+    for (const row of rows.filter((r) => r.target)) {
       const ratio = median(row.rps) / base;
       const cpuRatio = baseCpu / median(row.cpuUsPerReq);
       console.log(

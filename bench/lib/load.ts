@@ -6,6 +6,8 @@ import { percentile } from './stats.ts';
 export interface LoadOptions {
   connections: number;
   durationS: number;
+  /** Stop after this many requests instead (a warm-up measured in requests, not seconds). */
+  amount?: number;
   headers?: Record<string, string>;
   /** Requests per second offered over all connections (open loop); unset = as fast as answered. */
   rate?: number;
@@ -32,6 +34,7 @@ export function runLoad(url: string, opts: LoadOptions): Promise<LoadResult> {
         url,
         connections: opts.connections,
         duration: opts.durationS,
+        ...(opts.amount === undefined ? {} : { amount: opts.amount }),
         headers: opts.headers,
         timeout: 5,
         ...(opts.rate ? { overallRate: opts.rate } : {}),

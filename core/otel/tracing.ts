@@ -15,6 +15,7 @@ import {
   type SpanKind,
   type Attributes,
   type Tracer,
+  type TraceState,
 } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -23,11 +24,15 @@ import {
   BatchSpanProcessor,
   type IdGenerator,
   RandomIdGenerator,
+  type ReadableSpan,
   type Sampler,
   SamplingDecision,
   type SamplingResult,
+  type SpanLimits,
 } from '@opentelemetry/sdk-trace-base';
+import type { InstrumentationScope } from '@opentelemetry/core';
 import { BoundedAdmission, CountingExporter, type ExportCounters } from './counting-exporter.ts';
+import { FinishedSpan, type FinishedSpanInit } from './finished-span.ts';
 import { type DecisionCounters, DeferredDecisionProcessor } from './deferred-decision-processor.ts';
 
 export interface TracingOptions {
@@ -43,6 +48,15 @@ export interface TracingOptions {
 export interface Tracing {
   tracer: Tracer;
   /**
+   * A finished span with this provider's resource, scope and limits, built without an SDK Span
+   * (finished-span.ts): for hosts that only create spans once a request is decided and over.
+   */
+  finish(init: FinishedSpanInit): ReadableSpan;
+  /** Exports spans whose request was kept (counted as kept; admitted under max_queue_size). */
+  exportKept(spans: readonly ReadableSpan[]): void;
+  /** A TraceState for a tracestate string (the last one is reused: a kept rate writes the same one). */
+  traceState(tracestate: string): TraceState;
+  /**
    * The ids the next span started (synchronously, right after) will get: `traceId` applies
    * only to a root span (a child inherits its parent's). A head sampler decides from the trace
    * id, and outbound headers carry the span id, before the span object exists — so meshtrace
@@ -57,12 +71,33 @@ export interface Tracing {
 
 const TRACESTATE_KEY = createContextKey('meshtrace.head-tracestate');
 
+const SPAN_LIMITS: SpanLimits = {
+  attributeCountLimit: 64,
+  attributeValueLengthLimit: 1024,
+  linkCountLimit: 8,
+  attributePerLinkCountLimit: 64,
+  eventCountLimit: 32,
+};
+
 /** Returns `ctx` carrying the W3C tracestate the next span started in it should record. */
 export function withSpanTraceState(ctx: Context, tracestate: string): Context {
   return ctx.setValue(TRACESTATE_KEY, tracestate);
 }
 
 class RecordAllSampler implements Sampler {
+  // Consecutive kept spans mostly carry the same tracestate (`ot=th:…` of the configured rate):
+  // parse it once, not per span. A TraceState is immutable (set/unset return new ones).
+  private lastTracestate = '';
+  private lastTraceState: TraceState | null = null;
+
+  traceState(ts: string): TraceState {
+    if (this.lastTraceState === null || ts !== this.lastTracestate) {
+      this.lastTraceState = createTraceState(ts);
+      this.lastTracestate = ts;
+    }
+    return this.lastTraceState;
+  }
+
   shouldSample(
     ctx: Context,
     _traceId: string,
@@ -73,7 +108,7 @@ class RecordAllSampler implements Sampler {
   ): SamplingResult {
     const ts = ctx.getValue(TRACESTATE_KEY);
     if (typeof ts === 'string') {
-      return { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: createTraceState(ts) };
+      return { decision: SamplingDecision.RECORD_AND_SAMPLED, traceState: this.traceState(ts) };
     }
     return { decision: SamplingDecision.RECORD_AND_SAMPLED };
   }
@@ -115,15 +150,24 @@ export function startTracing(o: TracingOptions): Tracing {
     exportTimeoutMillis: o.exportTimeoutMs ?? 10000,
   });
   const decisions = new DeferredDecisionProcessor(new BoundedAdmission(batch, exporter, maxQueueSize));
+  const resource = resourceFromAttributes({ 'service.name': o.serviceName });
+  const sampler = new RecordAllSampler();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': o.serviceName }),
-    sampler: new RecordAllSampler(),
+    resource,
+    sampler,
     idGenerator: ids,
     spanProcessors: [decisions],
-    spanLimits: { attributeCountLimit: 64, attributeValueLengthLimit: 1024, linkCountLimit: 8, eventCountLimit: 32 },
+    spanLimits: SPAN_LIMITS,
   });
+  const tracer = provider.getTracer('meshtrace');
+  // The SDK tracer's scope, so finished spans group with SDK ones in an export.
+  const scope: InstrumentationScope = (tracer as unknown as { instrumentationScope: InstrumentationScope })
+    .instrumentationScope ?? { name: 'meshtrace' };
   return {
-    tracer: provider.getTracer('meshtrace'),
+    tracer,
+    finish: (init) => new FinishedSpan(init, resource, scope, SPAN_LIMITS),
+    exportKept: (spans) => decisions.forwardKept(spans),
+    traceState: (ts) => sampler.traceState(ts),
     presetIds: (traceId, spanId) => {
       ids.nextTrace = traceId;
       ids.nextSpan = spanId;

@@ -30,7 +30,8 @@ export class ConsistentProbabilitySampler implements HeadStrategy {
 
   decide(req: SamplingRequest): HeadDecision {
     const tracestate = req.parent?.tracestate ?? '';
-    const r = randomnessHex(req.traceId, readOt(tracestate).rv);
+    // Most requests carry no tracestate: no `ot` member to read.
+    const r = randomnessHex(req.traceId, tracestate === '' ? null : readOt(tracestate).rv);
     const sampled = r !== null && keepsHex(r, this.halves);
     return {
       sampled,

@@ -54,10 +54,19 @@ export function randomnessOf(traceId: string, rv?: string | null): bigint | null
   return BigInt(`0x${traceId.slice(18)}`);
 }
 
+/** Every character is 0-9 or a-f (a loop: this runs on every request's head decision). */
+function isLowerHexString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
 /** The 14 hex digits R is read from (explicit rv, else the trace id's tail); null for a bad trace id. */
 export function randomnessHex(traceId: string, rv?: string | null): string | null {
   if (rv && HEX14.test(rv)) return rv;
-  if (traceId.length !== 32 || !/^[0-9a-f]{32}$/.test(traceId)) return null;
+  if (traceId.length !== 32 || !isLowerHexString(traceId)) return null;
   return traceId.slice(18);
 }
 
@@ -90,7 +99,7 @@ export interface OtTraceState {
 /** Reads the `ot` member of a (normalised) W3C tracestate. */
 export function readOt(tracestate: string): OtTraceState {
   const out: OtTraceState = { th: null, rv: null, rest: [] };
-  if (!tracestate.includes('ot=')) return out;
+  if (tracestate === '' || !tracestate.includes('ot=')) return out;
   for (const member of tracestate.split(',')) {
     const m = member.trim();
     if (!m.startsWith('ot=')) continue;

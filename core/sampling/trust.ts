@@ -39,6 +39,20 @@ export interface TrustVerdict {
   tokenRejected?: string;
 }
 
+function asParent(c: ExtractedContext): InboundContext {
+  return { sampled: c.sampled, debug: c.debug, random: c.random, tracestate: c.tracestate };
+}
+
+/** A normalised tracestate without the `ot` member (its rv/th are client-chosen at an edge). */
+function withoutOt(tracestate: string): string {
+  if (tracestate === '') return '';
+  return tracestate
+    .split(',')
+    .map((m) => m.trim())
+    .filter((m) => m !== '' && !m.startsWith('ot='))
+    .join(',');
+}
+
 export function assessTrust(
   cfg: TrustConfig,
   inbound: ExtractedContext | null,
@@ -46,12 +60,6 @@ export function assessTrust(
   nowMs = Date.now(),
 ): TrustVerdict {
   const ctx = inbound?.valid ? inbound : null;
-  const asParent = (c: ExtractedContext): InboundContext => ({
-    sampled: c.sampled,
-    debug: c.debug,
-    random: c.random,
-    tracestate: c.tracestate,
-  });
   if (cfg.boundary === 'internal') {
     return { trusted: true, attach: ctx ? 'parent' : 'none', honoured: ctx ? asParent(ctx) : null };
   }
@@ -69,19 +77,17 @@ export function assessTrust(
     }
     tokenRejected = v.reason;
   }
-  const base = tokenRejected === undefined ? {} : { tokenRejected };
-  if (ctx === null) return { trusted: false, attach: 'none', honoured: null, ...base };
-  if (cfg.inboundContext === 'link') return { trusted: false, attach: 'link', honoured: null, ...base };
-  // Same trace, but nothing the client said about sampling is believed (ot dropped: rv/th are client-chosen).
-  const tracestate = ctx.tracestate
-    .split(',')
-    .map((m) => m.trim())
-    .filter((m) => m !== '' && !m.startsWith('ot='))
-    .join(',');
-  return {
-    trusted: false,
-    attach: 'parent',
-    honoured: { sampled: null, debug: false, random: ctx.random, tracestate },
-    ...base,
-  };
+  let verdict: TrustVerdict;
+  if (ctx === null) verdict = { trusted: false, attach: 'none', honoured: null };
+  else if (cfg.inboundContext === 'link') verdict = { trusted: false, attach: 'link', honoured: null };
+  else {
+    // Same trace, but nothing the client said about sampling is believed (ot dropped: rv/th are client-chosen).
+    verdict = {
+      trusted: false,
+      attach: 'parent',
+      honoured: { sampled: null, debug: false, random: ctx.random, tracestate: withoutOt(ctx.tracestate) },
+    };
+  }
+  if (tokenRejected !== undefined) verdict.tokenRejected = tokenRejected;
+  return verdict;
 }

@@ -12,16 +12,28 @@ export interface HeaderGetter {
 
 export type HeaderSetter = (name: string, value: string) => void;
 
+/** Returned for every absent header: the codec only reads what a getter returns. */
+const NONE: string[] = Object.freeze([]) as unknown as string[];
+
+// A class rather than an object of closures: a getter is made per request on the gateway path,
+// and under tsx (keepNames) every named closure costs an Object.defineProperty.
+class NodeHeaderGetter implements HeaderGetter {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+
+  get(name: string): string[] {
+    const value = this.headers[name.toLowerCase()];
+    if (value === undefined) return NONE;
+    return Array.isArray(value) ? value : [value];
+  }
+
+  keys(): string[] {
+    return Object.keys(this.headers);
+  }
+}
+
 /** Node's parsed headers: names are already lower-case; duplicates arrive joined or as arrays. */
 export function headersFromNode(headers: IncomingHttpHeaders): HeaderGetter {
-  return {
-    get(name) {
-      const value = headers[name.toLowerCase()];
-      if (value === undefined) return [];
-      return Array.isArray(value) ? value : [value];
-    },
-    keys: () => Object.keys(headers),
-  };
+  return new NodeHeaderGetter(headers);
 }
 
 /** Pairs in order, duplicates kept, names in any case: Envoy ext_proc HeaderMap, rawHeaders, tests. */
@@ -63,6 +75,12 @@ const OWS = /^[ \t]+|[ \t]+$/g;
 
 /** RFC 9110 §5.5: a field value excludes leading and trailing whitespace. */
 export function trimOws(value: string): string {
+  // Most values have nothing to trim: answer without running the regex.
+  const n = value.length;
+  if (n === 0) return value;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(n - 1);
+  if (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09) return value;
   return value.replace(OWS, '');
 }
 
@@ -73,5 +91,6 @@ export function trimOws(value: string): string {
 export function joinedValue(getter: HeaderGetter, name: string): string | null {
   const values = getter.get(name);
   if (values.length === 0) return null;
+  if (values.length === 1) return trimOws(values[0]!);
   return values.map(trimOws).join(',');
 }

@@ -24,19 +24,21 @@ const READERS: Record<TraceFormat, (getter: HeaderGetter) => Parsed<SpanIds> | n
 /** Never throws on header content: invalid input gives `valid: false` and the reasons. */
 export function extract(getter: HeaderGetter, formats: readonly TraceFormat[] = DEFAULT_FORMATS): ExtractResult {
   const reasons: Reason[] = [];
-  let winner: { format: TraceFormat; ids: SpanIds } | null = null;
-  for (const format of formats) {
-    const parsed = READERS[format](getter);
+  let format: TraceFormat | null = null;
+  let ids: SpanIds | null = null;
+  for (let i = 0; i < formats.length; i++) {
+    const parsed = READERS[formats[i]!](getter);
     if (parsed === null) continue;
     if (parsed.ok) {
-      winner = { format, ids: parsed.value };
+      format = formats[i]!;
+      ids = parsed.value;
       break;
     }
     reasons.push(parsed.reason);
   }
 
   let tracestate = '';
-  if (winner?.format === 'w3c') {
+  if (format === 'w3c') {
     const state = readTracestate(getter);
     if (state?.ok) tracestate = state.value;
     else if (state) reasons.push(state.reason);
@@ -46,13 +48,21 @@ export function extract(getter: HeaderGetter, formats: readonly TraceFormat[] = 
   const baggage = new BaggageCollector();
   readBaggageHeader(getter, baggage);
   readUberctxBaggage(getter, baggage);
-  reasons.push(...baggage.reasons);
+  for (let i = 0; i < baggage.reasons.length; i++) reasons.push(baggage.reasons[i]!);
 
-  if (winner === null) return { valid: false, reasons, baggage: baggage.entries };
+  if (format === null || ids === null) return { valid: false, reasons, baggage: baggage.entries };
   return {
     valid: true,
-    format: winner.format,
-    context: { ...winner.ids, tracestate, baggage: baggage.entries },
+    format,
+    context: {
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      sampled: ids.sampled,
+      debug: ids.debug,
+      random: ids.random,
+      tracestate,
+      baggage: baggage.entries,
+    },
     reasons,
   };
 }

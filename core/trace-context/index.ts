@@ -35,6 +35,7 @@ export { parseB3Single, parseB3Multi, formatB3Single, formatB3Multi } from './b3
 export { parseUberTraceId, formatUberTraceId } from './jaeger.ts';
 export { formatBaggage, parseBaggageMember } from './w3c-baggage.ts';
 export {
+  TRACEPARENT,
   TRACERESPONSE,
   formatTraceparent,
   formatTraceresponse,

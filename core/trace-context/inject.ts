@@ -3,6 +3,7 @@ import { formatB3Multi, formatB3Single } from './b3.ts';
 import type { HeaderSetter } from './carriers.ts';
 import { isValidSpanId, isValidTraceId, padHex, TRACE_ID_HEX } from './ids.ts';
 import { formatUberctx, formatUberTraceId, UBER_TRACE_ID } from './jaeger.ts';
+import type { Parsed } from './reasons.ts';
 import type { SpanIds, TraceContext, TraceFormat } from './types.ts';
 import { BAGGAGE, formatBaggage } from './w3c-baggage.ts';
 import { formatTraceparent, TRACEPARENT } from './w3c-traceparent.ts';
@@ -17,9 +18,12 @@ export function inject(context: TraceContext, formats: readonly TraceFormat[], s
   const out: [string, string][] = [];
   const ids = normaliseIds(context);
   if (ids !== null) {
-    for (const format of new Set(formats)) writeFormat(format, ids, context, out);
+    // Each format once, first occurrence first (a Set per call showed in gateway profiles).
+    for (let i = 0; i < formats.length; i++) {
+      if (formats.indexOf(formats[i]!) === i) writeFormat(formats[i]!, ids, context, out);
+    }
   }
-  if (set) for (const [name, value] of out) set(name, value);
+  if (set) for (let i = 0; i < out.length; i++) set(out[i]![0], out[i]![1]);
   return out;
 }
 
@@ -36,13 +40,26 @@ function normaliseIds(context: TraceContext): SpanIds | null {
   };
 }
 
+// Consecutive contexts mostly carry the same tracestate (a sampler's `ot=th:…`): parse it once.
+// parseTracestate is pure and its answer is not mutated, so the last answer can be reused.
+let lastTracestate: string | null = null;
+let lastParsed: Parsed<string> | null = null;
+
+function parsedTracestate(tracestate: string): Parsed<string> {
+  if (tracestate !== lastTracestate || lastParsed === null) {
+    lastParsed = parseTracestate(tracestate);
+    lastTracestate = tracestate;
+  }
+  return lastParsed;
+}
+
 function writeFormat(format: TraceFormat, ids: SpanIds, context: TraceContext, out: [string, string][]): void {
   switch (format) {
     case 'w3c': {
       out.push([TRACEPARENT, formatTraceparent(ids)]);
-      const state = context.tracestate ? parseTracestate(context.tracestate) : null;
+      const state = context.tracestate ? parsedTracestate(context.tracestate) : null;
       if (state?.ok && state.value !== '') out.push([TRACESTATE, state.value]);
-      const baggage = formatBaggage(context.baggage ?? []);
+      const baggage = context.baggage && context.baggage.length > 0 ? formatBaggage(context.baggage) : '';
       if (baggage !== '') out.push([BAGGAGE, baggage]);
       return;
     }

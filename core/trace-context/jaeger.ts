@@ -51,7 +51,12 @@ export function readUberTraceId(getter: HeaderGetter): Parsed<SpanIds> | null {
 
 /** `uberctx-<key>` headers, in header order, into the shared baggage collector. */
 export function readUberctxBaggage(getter: HeaderGetter, into: BaggageCollector): void {
-  const names = getter.keys().map((name) => name.toLowerCase());
+  const keys = getter.keys();
+  // Nearly every request carries no Jaeger baggage: find that out before allocating anything.
+  let any = false;
+  for (let i = 0; i < keys.length && !any; i++) any = hasUberctxPrefix(keys[i]!);
+  if (!any) return;
+  const names = keys.map((name) => name.toLowerCase());
   const occurrences = new Map<string, number>();
   for (const name of names)
     if (name.startsWith(UBERCTX_PREFIX)) occurrences.set(name, (occurrences.get(name) ?? 0) + 1);
@@ -73,6 +78,14 @@ export function readUberctxBaggage(getter: HeaderGetter, into: BaggageCollector)
       else into.offer(accept([key, value]), key.length + 1 + raw.length);
     }
   }
+}
+
+/** `name` starts with `uberctx-` in any case, without lower-casing the whole name. */
+function hasUberctxPrefix(name: string): boolean {
+  if (name.length <= UBERCTX_PREFIX.length) return false;
+  const c = name.charCodeAt(0);
+  if (c !== 0x75 && c !== 0x55) return false; // 'u' / 'U': nearly every name stops here
+  return name.slice(0, UBERCTX_PREFIX.length).toLowerCase() === UBERCTX_PREFIX;
 }
 
 export function formatUberTraceId(ids: SpanIds): string {

@@ -42,6 +42,13 @@ function refuse(message: string) {
   };
 }
 
+/** The consumer passport authenticated (a user or an app record): its id and type only. */
+function consumerOf(req: IncomingMessage): { id: string; type?: string } | undefined {
+  const user = (req as EgRequest).user;
+  if (!user?.id) return undefined;
+  return user.type === undefined ? { id: String(user.id) } : { id: String(user.id), type: user.type };
+}
+
 function routeOf(api: EgContext['apiEndpoint']): string | undefined {
   if (!api) return undefined;
   const paths = api.paths ?? api.path;
@@ -87,13 +94,12 @@ export function init(ctx: EgPluginContext): void {
             const route = typeof params['route'] === 'string' ? params['route'] : undefined;
             const t = tracer;
             return (req: EgRequest, res: ServerResponse, next: () => void) => {
-              const eg = req.egContext;
+              const api = req.egContext?.apiEndpoint;
               const info: RequestInfo = {
-                consumer: () => (req.user?.id ? { id: String(req.user.id), type: req.user.type } : undefined),
+                route: route ?? (routeOf(api) || undefined),
+                apiEndpoint: api?.apiEndpointName || undefined,
+                consumer: consumerOf,
               };
-              const r = route ?? routeOf(eg?.apiEndpoint);
-              if (r) info.route = r;
-              if (eg?.apiEndpoint?.apiEndpointName) info.apiEndpoint = eg.apiEndpoint.apiEndpointName;
               t.begin(req as IncomingMessage, res, info);
               next();
             };

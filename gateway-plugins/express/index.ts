@@ -36,13 +36,12 @@ export function createMeshtrace(settings: unknown): Meshtrace {
   return {
     tracer,
     trace(options = {}) {
+      // One info object for every request through this middleware: the consumer is read from
+      // the request when a kept span ends.
+      const info: RequestInfo = {};
+      if (options.route) info.route = options.route;
+      if (options.consumer) info.consumer = options.consumer;
       return (req, res, next) => {
-        const info: RequestInfo = {};
-        if (options.route) info.route = options.route;
-        if (options.consumer) {
-          const pick = options.consumer;
-          info.consumer = () => pick(req);
-        }
         tracer.begin(req, res, info);
         next();
       };

@@ -7,21 +7,43 @@
 //   4. SERVER span; inbound trace headers and the debug token are removed from the request and
 //      the outbound context (our span as parent, head flag, ot=th) is injected instead
 //   5. `traceresponse` on the response
-//   6. on finish/close: final decision (error / latency), status, end — held children
-//      (one CLIENT span per upstream attempt) go out with it or not at all
+//   6. on close: final decision (error / latency), status, end — held children (one CLIENT
+//      span per upstream attempt) go out with it or not at all
 //
 // Tracing never fails a request: any exception here is counted and the request proceeds.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Context, type Link, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { KEPT_BY, startTracing, type Tracing, withSpanTraceState } from '../../core/otel/index.ts';
-import { assessTrust, EdgeSampler, type HeadDecision, type SamplingRequest } from '../../core/sampling/index.ts';
+//
+// Cost shape (gateway-plugins/README.md, "Cost per request"): most requests are not kept, so
+// the per-request path allocates little and only fixed-shape objects — one GatewayRequest
+// holding plain facts, no named closure per request (the plugin runs under tsx, whose keepNames
+// transform turns every named closure into an Object.defineProperty call) — and the span's
+// attributes and exported spans (core/otel FinishedSpan) are built only for a kept request.
+//
+// Under express every `res`, and under express-gateway every `req` too, gets a hidden class
+// (V8 map) of its own: V8's IC log shows each property looked up through their prototypes
+// (`res.on`, `res.headersSent`, `req.headers`…) missing its inline cache on every request, a
+// runtime lookup each time, and a property added to them copies the map (4 µs per request for
+// two symbol-keyed stores). The trace touches them as little as it can and adds nothing to them.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { type Link, SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { KEPT_BY, startTracing, type Tracing } from '../../core/otel/index.ts';
+import {
+  assessTrust,
+  EdgeSampler,
+  type HeadDecision,
+  type InboundContext,
+  type SamplingRequest,
+  type TrustVerdict,
+} from '../../core/sampling/index.ts';
 import {
   extract,
   formatTraceresponse,
   headersFromNode,
+  TRACEPARENT,
   inject,
   isTraceHeader,
   type TraceContext,
+  type TraceFormat,
 } from '../../core/trace-context/index.ts';
 import { fastSpanId as newSpanId, fastTraceId as newTraceId } from './random-ids.ts';
 import type { GatewaySettings } from './settings.ts';
@@ -34,10 +56,11 @@ export interface RequestInfo {
   /** express-gateway pipeline name. */
   pipeline?: string;
   /**
-   * Authenticated consumer (user or app) — ids only, never credentials. Read when the span
-   * ends, because authentication stages usually run after the tracing stage.
+   * Authenticated consumer (user or app) — ids only, never credentials. Called with the request
+   * when the span of a kept request ends, because authentication stages usually run after the
+   * tracing stage; one function per policy, not one closure per request.
    */
-  consumer?: () => { id: string; type?: string } | undefined;
+  consumer?: (req: IncomingMessage) => { id: string; type?: string } | undefined;
 }
 
 export interface AttemptOutcome {
@@ -64,61 +87,321 @@ export interface RequestTrace {
 
 type Attrs = Record<string, string | number | boolean>;
 
-/**
- * A span recorded as plain data and turned into an OpenTelemetry span only if the request is
- * kept: most requests are dropped at realistic rates, and they then cost no SDK span at all.
- */
-interface PendingSpan {
-  spanId: string;
-  name: string;
-  startMs: number;
-  endMs: number | null;
-  attributes: Attrs;
-  error: string | null;
-}
-
 export interface GatewayCounters {
   tracingErrors: number;
   invalidInbound: Record<string, number>;
   tokenRejected: Record<string, number>;
 }
 
-const traces = new WeakMap<IncomingMessage, RequestTrace>();
+// Request → trace, for a later stage (the load balancer). A GatewayRequest must never reference
+// its request or response: V8's scavenger keeps an old-space WeakMap's *values* alive while
+// their young keys are, so a value that reaches its key keeps every request graph alive through
+// the young generation until a full GC (bench:gateway, when it did: promoted 7.6 → 18.4 KB per
+// request, scavenge time ×2.5, mark-compacts ×3). The response's 'close' listener, owned by the
+// response, is what holds them.
+const traces = new WeakMap<IncomingMessage, GatewayRequest>();
+
 /** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
 const MAX_ATTEMPT_SPANS = 16;
-
-function links(attach: 'parent' | 'link' | 'none', inbound: TraceContext | null): Link[] {
-  if (attach !== 'link' || inbound === null) return [];
-  return [
-    {
-      context: {
-        traceId: inbound.traceId,
-        spanId: inbound.spanId,
-        traceFlags: inbound.sampled ? 1 : 0,
-        isRemote: true,
-      },
-      attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
-    },
-  ];
-}
 
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
   return traces.get(req);
 }
 
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
+function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+const noHeader = (_name: string): string | undefined => undefined;
+
+/** An attempt recorded as plain data, exported as a CLIENT span only if its request is kept. */
+class PendingAttempt implements Attempt {
+  readonly name: string;
+  readonly spanId = newSpanId();
+  readonly startMs = Date.now();
+  endMs: number | null = null;
+  error: string | null = null;
+  readonly headers: [string, string][];
+  readonly attributes: Attrs;
+
+  constructor(
+    owner: GatewayRequest,
+    readonly attempt: number,
+    readonly endpoint: string,
+  ) {
+    const u = new URL(endpoint);
+    this.attributes = {
+      'meshtrace.attempt': attempt,
+      'http.request.resend_count': attempt - 1,
+      'server.address': u.hostname,
+      'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+      'url.full': endpoint,
+    };
+    this.name = `attempt ${attempt} ${u.host}`;
+    this.headers = owner.outbound(this.spanId);
+  }
+
+  end(o: AttemptOutcome): void {
+    if (this.endMs !== null) return;
+    this.endMs = Date.now();
+    const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
+    this.attributes['meshtrace.attempt.outcome'] = outcome;
+    if (o.status > 0) this.attributes['http.response.status_code'] = o.status;
+    if (outcome !== 'ok') {
+      this.attributes['error.type'] = o.error ?? String(o.status);
+      this.error = outcome;
+    }
+  }
+}
+
+/**
+ * One traced request: the facts gathered at the start, the decision, its attempts. It is also
+ * what the samplers read (a SamplingRequest), so a request costs one object, not two.
+ */
+class GatewayRequest implements RequestTrace, SamplingRequest {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly head: HeadDecision;
+  proxyError?: 'timeout' | 'connect_error' | 'reset';
+  // SamplingRequest
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly parent: InboundContext | null;
+  readonly trusted: boolean;
+  readonly debugTokenSubject: string | undefined;
+  readonly route: string;
+  readonly service: string;
+  readonly nowMs: number;
+  private readonly headers: IncomingHttpHeaders;
+  /** The valid inbound context (parent or link), null when none. */
+  private readonly inbound: TraceContext | null;
+  private readonly inboundFormat: TraceFormat | null;
+  private readonly verdict: TrustVerdict;
+  private readonly asParent: boolean;
+  private readonly random: boolean;
+  private readonly userAgent: string | undefined;
+  private attempts: PendingAttempt[] | null = null;
+  private ended = false;
+
+  constructor(
+    private readonly tracer: GatewayTracer,
+    req: IncomingMessage,
+    res: ServerResponse,
+    private readonly info: RequestInfo,
+  ) {
+    const started = Date.now();
+    this.nowMs = started;
+    const s = tracer.settings;
+    const headers = req.headers;
+    this.headers = headers;
+    const ex = extract(headersFromNode(headers), s.inbound);
+    if (ex.reasons.length > 0) tracer.countInvalid(ex.reasons);
+    const inbound = ex.valid ? ex.context : null;
+    this.inbound = inbound;
+    this.inboundFormat = ex.valid ? ex.format : null;
+    const trust = s.sampling.trust;
+    const verdict = assessTrust(
+      trust,
+      inbound === null
+        ? null
+        : {
+            valid: true,
+            sampled: inbound.sampled,
+            debug: inbound.debug,
+            random: inbound.random,
+            tracestate: inbound.tracestate,
+          },
+      trust.tokenHeader === null ? noHeader : (name) => firstHeader(headers, name),
+      started,
+    );
+    if (verdict.tokenRejected !== undefined) tracer.countTokenRejected(verdict.tokenRejected);
+    this.verdict = verdict;
+    const asParent = verdict.attach === 'parent' && inbound !== null;
+    this.asParent = asParent;
+    this.traceId = asParent ? inbound.traceId : newTraceId();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    this.method = req.method ?? 'GET';
+    this.path = path;
+    this.authority = firstHeader(headers, 'host') ?? '';
+    this.route = info.apiEndpoint ?? info.route ?? path;
+    this.service = s.serviceName;
+    this.parent = verdict.honoured;
+    this.trusted = verdict.trusted;
+    this.debugTokenSubject = verdict.debugTokenSubject;
+    this.head = tracer.sampler.head(this);
+    this.spanId = newSpanId();
+    this.random = asParent ? inbound.random : true;
+    this.userAgent = firstHeader(headers, 'user-agent');
+
+    // The upstream must see our context only: every inbound trace header and the token go; a
+    // header we write again is overwritten in place (a delete would turn Node's header object
+    // into a slow dictionary for every later reader).
+    const out = this.outbound(this.spanId);
+    for (const name of Object.keys(headers)) {
+      if (isTraceHeader(name) && !writes(out, name)) delete headers[name];
+    }
+    if (trust.tokenHeader !== null && headers[trust.tokenHeader] !== undefined) delete headers[trust.tokenHeader];
+    for (let i = 0; i < out.length; i++) headers[out[i]![0]] = out[i]![1];
+    // traceresponse has traceparent's grammar and here the same ids and flags (a debug keep is
+    // a sampled one): reuse the outbound traceparent when there is one.
+    const traceresponse =
+      out.length > 0 && out[0]![0] === TRACEPARENT
+        ? out[0]![1]
+        : formatTraceresponse({
+            traceId: this.traceId,
+            spanId: this.spanId,
+            sampled: this.head.sampled,
+            debug: false,
+            random: this.random,
+          });
+    try {
+      res.setHeader('traceresponse', traceresponse);
+    } catch {
+      // Headers already sent by an earlier stage: there is no response header left to add.
+    }
+    // 'close' ends the span: Node emits it after 'finish' on every response, and alone when the
+    // connection went away first (then the response is not `writableFinished`: a reset).
+    res.on('close', () => this.end(req, res));
+  }
+
+  header(name: string): string | undefined {
+    return firstHeader(this.headers, name);
+  }
+
+  /** Trace headers for an upstream request whose parent is `parentSpanId`. */
+  outbound(parentSpanId: string): [string, string][] {
+    const baggage = this.inbound?.baggage;
+    if (this.tracer.w3cOnly && this.head.tracestate === '' && (baggage === undefined || baggage.length === 0)) {
+      // What inject() writes for w3c alone with no tracestate and no baggage, without its
+      // generality (our ids are valid by construction: parsed inbound, or drawn here).
+      const flags = (this.head.sampled ? 1 : 0) | (this.random ? 2 : 0);
+      return [[TRACEPARENT, `00-${this.traceId}-${parentSpanId}-0${flags}`]];
+    }
+    return inject(
+      {
+        traceId: this.traceId,
+        spanId: parentSpanId,
+        sampled: this.head.sampled,
+        debug: this.head.keptBy === 'debug',
+        random: this.random,
+        tracestate: this.head.tracestate,
+        baggage: this.inbound?.baggage ?? [],
+      },
+      this.tracer.settings.outbound,
+    );
+  }
+
+  startAttempt(attempt: number, endpoint: string): Attempt {
+    const pending = new PendingAttempt(this, attempt, endpoint);
+    this.attempts ??= [];
+    if (this.attempts.length < MAX_ATTEMPT_SPANS) this.attempts.push(pending);
+    return pending;
+  }
+
+  end(req: IncomingMessage, res: ServerResponse): void {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      const reset = !res.writableFinished;
+      const now = Date.now();
+      const status = reset && !res.headersSent ? 0 : res.statusCode;
+      const final = this.tracer.sampler.final(this, this.head, {
+        status,
+        reset: reset || this.proxyError !== undefined,
+        durationMs: now - this.nowMs,
+      });
+      if (!final.sampled || final.keptBy === null) return;
+      const error =
+        status >= 500 || status === 0 || this.proxyError !== undefined
+          ? (this.proxyError ?? (status === 0 ? 'reset' : String(status)))
+          : null;
+      this.tracer.emit(this, this.attributes(req, status, error, final.keptBy), error, now);
+    } catch {
+      this.tracer.counters.tracingErrors++;
+    }
+  }
+
+  /** The SERVER span's attributes, built only for a kept request. */
+  private attributes(req: IncomingMessage, status: number, error: string | null, keptBy: string): Attrs {
+    const info = this.info;
+    const a: Attrs = {
+      'http.request.method': this.method,
+      'url.path': this.path,
+      'url.scheme': 'http',
+      'server.address': this.authority.replace(/:\d+$/, ''),
+      'meshtrace.sampling.trusted': this.verdict.trusted,
+    };
+    if (this.userAgent) a['user_agent.original'] = this.userAgent.slice(0, 256);
+    if (info.route) a['http.route'] = info.route;
+    if (info.apiEndpoint) a['eg.api_endpoint'] = info.apiEndpoint;
+    if (info.pipeline) a['eg.pipeline'] = info.pipeline;
+    if (this.inboundFormat !== null) a['meshtrace.inbound.format'] = this.inboundFormat;
+    if (this.verdict.debugTokenSubject) a['meshtrace.debug.subject'] = this.verdict.debugTokenSubject;
+    const consumer = info.consumer?.(req);
+    if (consumer?.id) {
+      a['eg.consumer.id'] = String(consumer.id).slice(0, 256);
+      if (consumer.type) a['eg.consumer.type'] = String(consumer.type).slice(0, 64);
+    }
+    if (status > 0) a['http.response.status_code'] = status;
+    if (error !== null) a['error.type'] = error;
+    a[KEPT_BY] = keptBy;
+    return a;
+  }
+
+  get spanName(): string {
+    return `${this.method} ${this.info.route ?? this.info.apiEndpoint ?? this.path}`;
+  }
+
+  get startMs(): number {
+    return this.nowMs;
+  }
+
+  get parentContext(): TraceContext | null {
+    return this.asParent ? this.inbound : null;
+  }
+
+  get links(): Link[] {
+    const inbound = this.inbound;
+    if (this.verdict.attach !== 'link' || inbound === null) return [];
+    return [
+      {
+        context: {
+          traceId: inbound.traceId,
+          spanId: inbound.spanId,
+          traceFlags: inbound.sampled ? 1 : 0,
+          isRemote: true,
+        },
+        attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
+      },
+    ];
+  }
+
+  get attemptSpans(): readonly PendingAttempt[] {
+    return this.attempts ?? [];
+  }
+}
+
+/** True when `out` writes header `name` (names in `out` are lower-case, as Node's are). */
+function writes(out: readonly [string, string][], name: string): boolean {
+  for (let i = 0; i < out.length; i++) if (out[i]![0] === name) return true;
+  return false;
 }
 
 export class GatewayTracer {
   readonly tracing: Tracing;
   readonly sampler: EdgeSampler;
+  /** Outbound propagation is W3C alone (the default): the common case gets a direct path. */
+  readonly w3cOnly: boolean;
   readonly counters: GatewayCounters = { tracingErrors: 0, invalidInbound: {}, tokenRejected: {} };
 
   constructor(readonly settings: GatewaySettings) {
     this.sampler = new EdgeSampler(settings.sampling);
+    this.w3cOnly = settings.outbound.length === 1 && settings.outbound[0] === 'w3c';
     this.tracing = startTracing({
       serviceName: settings.serviceName,
       otlpUrl: settings.otlpUrl,
@@ -132,9 +415,9 @@ export class GatewayTracer {
   /** Starts tracing `req` (idempotent); null when tracing itself failed (counted, request unaffected). */
   begin(req: IncomingMessage, res: ServerResponse, info: RequestInfo = {}): RequestTrace | null {
     const existing = traces.get(req);
-    if (existing) return existing;
+    if (existing !== undefined) return existing;
     try {
-      const t = this.start(req, res, info);
+      const t = new GatewayRequest(this, req, res, info);
       traces.set(req, t);
       return t;
     } catch {
@@ -143,209 +426,62 @@ export class GatewayTracer {
     }
   }
 
-  private start(req: IncomingMessage, res: ServerResponse, info: RequestInfo): RequestTrace {
-    const started = Date.now();
-    const s = this.settings;
-    const header = (name: string) => firstHeader(req, name);
-    const ex = extract(headersFromNode(req.headers), s.inbound);
-    for (const r of ex.reasons) this.counters.invalidInbound[r] = (this.counters.invalidInbound[r] ?? 0) + 1;
-    const inbound = ex.valid ? ex.context : null;
-    const verdict = assessTrust(s.sampling.trust, inbound ? { valid: true, ...inbound } : null, header, started);
-    if (verdict.tokenRejected) {
-      this.counters.tokenRejected[verdict.tokenRejected] =
-        (this.counters.tokenRejected[verdict.tokenRejected] ?? 0) + 1;
-    }
-    const asParent = verdict.attach === 'parent' && inbound !== null;
-    const traceId = asParent ? inbound.traceId : newTraceId();
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const sreq: SamplingRequest = {
-      method: req.method ?? 'GET',
-      path,
-      authority: header('host') ?? '',
-      header,
-      traceId,
-      parent: verdict.honoured,
-      trusted: verdict.trusted,
-      ...(verdict.debugTokenSubject === undefined ? {} : { debugTokenSubject: verdict.debugTokenSubject }),
-      route: info.apiEndpoint ?? info.route ?? path,
-      service: s.serviceName,
-      nowMs: started,
-    };
-    const head = this.sampler.head(sreq);
-    const spanId = newSpanId();
-    const random = asParent ? inbound.random : true;
-    const attributes: Attrs = {
-      'http.request.method': sreq.method,
-      'url.path': path,
-      'url.scheme': 'http',
-      'server.address': sreq.authority.replace(/:\d+$/, ''),
-      'meshtrace.sampling.trusted': verdict.trusted,
-    };
-    const ua = header('user-agent');
-    if (ua) attributes['user_agent.original'] = ua.slice(0, 256);
-    if (info.route) attributes['http.route'] = info.route;
-    if (info.apiEndpoint) attributes['eg.api_endpoint'] = info.apiEndpoint;
-    if (info.pipeline) attributes['eg.pipeline'] = info.pipeline;
-    if (ex.valid) attributes['meshtrace.inbound.format'] = ex.format;
-    if (verdict.debugTokenSubject) attributes['meshtrace.debug.subject'] = verdict.debugTokenSubject;
-    const server: PendingSpan = {
-      spanId,
-      name: `${sreq.method} ${info.route ?? info.apiEndpoint ?? path}`,
-      startMs: started,
-      endMs: null,
-      attributes,
-      error: null,
-    };
-    const attempts: PendingSpan[] = [];
-    const outbound = (parentSpanId: string): [string, string][] =>
-      inject(
-        {
-          traceId,
-          spanId: parentSpanId,
-          sampled: head.sampled,
-          debug: head.keptBy === 'debug',
-          random,
-          tracestate: head.tracestate,
-          baggage: inbound?.baggage ?? [],
-        },
-        s.outbound,
-      );
-
-    // The upstream must see our context only: drop every inbound trace header and the token.
-    for (const name of Object.keys(req.headers)) if (isTraceHeader(name)) delete req.headers[name];
-    if (s.sampling.trust.tokenHeader !== null) delete req.headers[s.sampling.trust.tokenHeader];
-    for (const [k, v] of outbound(spanId)) req.headers[k] = v;
-    if (!res.headersSent) {
-      res.setHeader(
-        'traceresponse',
-        formatTraceresponse({ traceId, spanId, sampled: head.sampled, debug: false, random }),
-      );
-    }
-
-    const rt: RequestTrace = {
-      traceId,
-      spanId,
-      head,
-      startAttempt: (attempt, endpoint) => {
-        const u = new URL(endpoint);
-        const pending: PendingSpan = {
-          spanId: newSpanId(),
-          name: `attempt ${attempt} ${u.host}`,
-          startMs: Date.now(),
-          endMs: null,
-          attributes: {
-            'meshtrace.attempt': attempt,
-            'http.request.resend_count': attempt - 1,
-            'server.address': u.hostname,
-            'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
-            'url.full': endpoint,
-          },
-          error: null,
-        };
-        if (attempts.length < MAX_ATTEMPT_SPANS) attempts.push(pending);
-        return {
-          headers: outbound(pending.spanId),
-          end: (o) => {
-            if (pending.endMs !== null) return;
-            pending.endMs = Date.now();
-            const outcome = o.error ?? (o.status >= 500 ? 'http_error' : 'ok');
-            pending.attributes['meshtrace.attempt.outcome'] = outcome;
-            if (o.status > 0) pending.attributes['http.response.status_code'] = o.status;
-            if (outcome !== 'ok') {
-              pending.attributes['error.type'] = o.error ?? String(o.status);
-              pending.error = outcome;
-            }
-          },
-        };
-      },
-    };
-    let ended = false;
-    const end = (reset: boolean) => {
-      if (ended) return;
-      ended = true;
-      try {
-        const now = Date.now();
-        const status = reset && !res.headersSent ? 0 : res.statusCode;
-        const final = this.sampler.final(sreq, head, {
-          status,
-          reset: reset || rt.proxyError !== undefined,
-          durationMs: now - started,
-        });
-        if (!final.sampled || final.keptBy === null) return;
-        server.endMs = now;
-        const consumer = info.consumer?.();
-        if (consumer?.id) {
-          attributes['eg.consumer.id'] = String(consumer.id).slice(0, 256);
-          if (consumer.type) attributes['eg.consumer.type'] = String(consumer.type).slice(0, 64);
-        }
-        if (status > 0) attributes['http.response.status_code'] = status;
-        if (status >= 500 || status === 0 || rt.proxyError !== undefined) {
-          server.error = rt.proxyError ?? (status === 0 ? 'reset' : String(status));
-          attributes['error.type'] = server.error;
-        }
-        attributes[KEPT_BY] = final.keptBy;
-        this.emit(
-          traceId,
-          server,
-          attempts,
-          head.tracestate,
-          asParent ? inbound : null,
-          links(verdict.attach, inbound),
-        );
-      } catch {
-        this.counters.tracingErrors++;
-      }
-    };
-    res.once('finish', () => end(false));
-    res.once('close', () => end(!res.writableFinished));
-    return rt;
+  countInvalid(reasons: readonly string[]): void {
+    const c = this.counters.invalidInbound;
+    for (const r of reasons) c[r] = (c[r] ?? 0) + 1;
   }
 
-  /** Materialises a kept request's spans: the SERVER span, then its attempts as children. */
-  private emit(
-    traceId: string,
-    server: PendingSpan,
-    attempts: PendingSpan[],
-    tracestate: string,
-    parent: TraceContext | null,
-    spanLinks: Link[],
-  ): void {
-    const tracer = this.tracing.tracer;
-    let ctx: Context = ROOT_CONTEXT;
-    if (parent !== null) {
-      ctx = trace.setSpanContext(ROOT_CONTEXT, {
-        traceId: parent.traceId,
-        spanId: parent.spanId,
-        traceFlags: parent.sampled ? 1 : 0,
-        isRemote: true,
-      });
-    }
-    ctx = withSpanTraceState(ctx, tracestate);
-    this.tracing.presetIds(parent === null ? traceId : null, server.spanId);
-    const span = tracer.startSpan(
-      server.name,
-      { kind: SpanKind.SERVER, attributes: server.attributes, links: spanLinks, startTime: server.startMs },
-      ctx,
-    );
-    const childCtx = trace.setSpan(ctx, span);
-    for (const a of attempts) {
-      this.tracing.presetIds(null, a.spanId);
-      const child = tracer.startSpan(
-        a.name,
-        { kind: SpanKind.CLIENT, attributes: a.attributes, startTime: a.startMs },
-        childCtx,
+  countTokenRejected(reason: string): void {
+    const c = this.counters.tokenRejected;
+    c[reason] = (c[reason] ?? 0) + 1;
+  }
+
+  /**
+   * Exports a kept request's spans — its attempts as CLIENT children, then the SERVER span —
+   * built straight from the recorded data (core/otel finished-span.ts), not through SDK spans.
+   */
+  emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
+    const tracing = this.tracing;
+    const parent = r.parentContext;
+    const traceState = tracing.traceState(r.head.tracestate);
+    const server = tracing.finish({
+      name: r.spanName,
+      kind: SpanKind.SERVER,
+      traceId: r.traceId,
+      spanId: r.spanId,
+      traceState,
+      parent:
+        parent === null
+          ? undefined
+          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
+      startMs: r.startMs,
+      endMs,
+      attributes,
+      links: r.links,
+      error,
+    });
+    const spans: ReadableSpan[] = [];
+    for (const a of r.attemptSpans) {
+      // endMs still null: the downstream went away while this attempt was running.
+      const cancelled = a.endMs === null;
+      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
+      spans.push(
+        tracing.finish({
+          name: a.name,
+          kind: SpanKind.CLIENT,
+          traceId: r.traceId,
+          spanId: a.spanId,
+          traceState,
+          parent: server.spanContext(),
+          startMs: a.startMs,
+          endMs: a.endMs ?? endMs,
+          attributes: a.attributes,
+          error: cancelled ? 'cancelled' : a.error,
+        }),
       );
-      if (a.endMs === null) {
-        // The downstream went away while this attempt was still running.
-        child.setAttribute('meshtrace.attempt.outcome', 'cancelled');
-        child.setStatus({ code: SpanStatusCode.ERROR, message: 'cancelled' });
-      } else if (a.error !== null) child.setStatus({ code: SpanStatusCode.ERROR, message: a.error });
-      child.end(a.endMs ?? server.endMs ?? Date.now());
     }
-    if (server.error !== null) span.setStatus({ code: SpanStatusCode.ERROR, message: server.error });
-    span.end(server.endMs ?? Date.now());
+    spans.push(server);
+    tracing.exportKept(spans);
   }
 
   /** Every counter, for an admin endpoint or a metrics exporter. */

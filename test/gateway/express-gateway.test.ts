@@ -173,6 +173,41 @@ test('express-gateway: an edge gateway does not let a client force sampling', as
   t.regex(res.headers.get('traceresponse') ?? '', /-02$/);
 });
 
+test("express-gateway: the plugin loaded by express-gateway's own require() (CommonJS under tsx) traces the same", async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const up = await startUpstream(t);
+  const gw = await startGateway(
+    t,
+    {
+      meshtrace: {
+        service_name: 'cjs-gateway',
+        otlp_url: receiver.url,
+        export: { flush_interval_ms: 100 },
+        sampling: { probability: 1, trust: { boundary: 'edge', inbound_context: 'parent' } },
+      },
+      serviceEndpoints: { up: { url: `http://127.0.0.1:${up.port}` } },
+      pipelines: {
+        api: { paths: ['/api/*'], policies: [{ meshtrace: [] }, { proxy: [{ action: { serviceEndpoint: 'up' } }] }] },
+      },
+    },
+    { pluginLoad: 'require' },
+  );
+  t.true(gw.logs().includes('"pluginLoad":"require"'), gw.logs());
+  const res = await fetch(`${gw.url}/api/x`, { headers: { traceparent: `00-${INBOUND_TRACE}-${INBOUND_SPAN}-00` } });
+  t.is(res.status, 200, gw.logs());
+  const tp = String(up.received[0]?.headers['traceparent']);
+  t.regex(tp, new RegExp(`^00-${INBOUND_TRACE}-[0-9a-f]{16}-01$`), 'same trace, our span as parent, our rate decided');
+  t.is(res.headers.get('traceresponse'), tp);
+  const [server] = byTrace(
+    await receiver.waitForSpans('span from the require()d plugin', (s) => byTrace(s, INBOUND_TRACE).length > 0),
+    INBOUND_TRACE,
+  );
+  t.is(server?.service, 'cjs-gateway');
+  t.is(server?.parentSpanId, INBOUND_SPAN);
+  t.is(server?.spanId, tp.split('-')[2]);
+  t.is(server?.attributes['eg.api_endpoint'], 'api');
+});
+
 const badConfigs: Array<[string, Record<string, unknown>, unknown[], string]> = [
   [
     'sampling rule rate above 1',

@@ -22,6 +22,8 @@ export interface GatewayConfigInput {
   serviceEndpoints?: Record<string, unknown>;
   /** Also start express-gateway's admin API (users, apps, credentials) on a free port. */
   admin?: boolean;
+  /** Other plugins by name: the file express-gateway loads (`package`). */
+  plugins?: Record<string, string>;
 }
 
 /** Writes a config directory and returns it with the chosen HTTP port. */
@@ -49,7 +51,10 @@ export async function writeGatewayConfig(
     refreshTokens: { timeToExpiry: 7200000 },
     authorizationCodes: { timeToExpiry: 300000 },
   };
-  if (input.meshtrace !== null) systemConfig['plugins'] = { meshtrace: { package: PLUGIN_PATH, ...input.meshtrace } };
+  const plugins: Record<string, unknown> = {};
+  if (input.meshtrace !== null) plugins['meshtrace'] = { package: PLUGIN_PATH, ...input.meshtrace };
+  for (const [name, file] of Object.entries(input.plugins ?? {})) plugins[name] = { package: file };
+  if (Object.keys(plugins).length > 0) systemConfig['plugins'] = plugins;
   writeFileSync(join(dir, 'gateway.config.yml'), stringify(gatewayConfig));
   writeFileSync(join(dir, 'system.config.yml'), stringify(systemConfig));
   const models = join(dirname(require.resolve('express-gateway/package.json')), 'lib/config/models');
@@ -66,11 +71,27 @@ export interface RunningGateway {
   logs(): string;
 }
 
-export async function startGateway(t: Teardown | undefined, input: GatewayConfigInput): Promise<RunningGateway> {
+export interface GatewayLaunch {
+  /**
+   * How the plugin reaches express-gateway: `esm` (default) — imported as an ES module by the
+   * launcher (load-as-esm.ts); `require` — express-gateway's own require(), CommonJS under tsx.
+   */
+  pluginLoad?: 'esm' | 'require';
+}
+
+export async function startGateway(
+  t: Teardown | undefined,
+  input: GatewayConfigInput,
+  launch: GatewayLaunch = {},
+): Promise<RunningGateway> {
   const { dir, port, adminPort } = await writeGatewayConfig(input);
   const proc = startProcess(t, process.execPath, ['--import=tsx', LAUNCHER, dir], {
     cwd: ROOT,
-    env: { LOG_LEVEL: 'warn', EG_DISABLE_CONFIG_WATCH: '1' },
+    env: {
+      LOG_LEVEL: 'warn',
+      EG_DISABLE_CONFIG_WATCH: '1',
+      ...(launch.pluginLoad === 'require' ? { MESHTRACE_PLUGIN_LOAD: 'require' } : {}),
+    },
   });
   let exit: number | null | undefined;
   void proc.exited.then((c) => {
