@@ -14,9 +14,12 @@
 // its deprecation check on each of the first 10,000 calls: proxy alone measured 580, 350, 300,
 // 310, then ~220 µs/request over blocks of 2,500). A warm-up in seconds left more of that
 // start-up inside the rounds of the slower configurations, biasing their ratios down.
+// Each round is also preceded by a short unmeasured load on its gateway: a gateway idle while
+// the others are measured comes back slower for a few seconds (V8 shrinks an idle heap; the
+// first gateway warmed, idle longest, measured up to 25 % slower in its first round).
 //
 // Options: --rounds N (3)  --round-seconds S (5)  --warmup-requests N (12000)
-//          --warmup-seconds S (2)  --connections N (16)
+//          --warmup-seconds S (2)  --round-warmup-seconds S (1)  --connections N (16)
 import { createServer, type RequestListener } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +60,7 @@ async function main(): Promise<number> {
       'round-seconds': { type: 'string', default: '5' },
       'warmup-seconds': { type: 'string', default: '2' },
       'warmup-requests': { type: 'string', default: '12000' },
+      'round-warmup-seconds': { type: 'string', default: '1' },
       connections: { type: 'string', default: '16' },
     },
   });
@@ -69,6 +73,7 @@ async function main(): Promise<number> {
   const roundS = num('round-seconds');
   const warmupS = num('warmup-seconds');
   const warmupRequests = num('warmup-requests');
+  const roundWarmupS = num('round-warmup-seconds');
   const connections = num('connections');
 
   const teardowns: Array<() => unknown> = [];
@@ -151,7 +156,7 @@ async function main(): Promise<number> {
       });
     }
     console.log(
-      `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s after a warm-up of ${warmupRequests} requests + ${warmupS}s per gateway, rows at 100 % keep and export every request`,
+      `bench:gateway — express-gateway 1.16.11, ${connections} connections, ${rounds} alternating rounds of ${roundS}s (each after ${roundWarmupS}s unmeasured) after a warm-up of ${warmupRequests} requests + ${warmupS}s per gateway, rows at 100 % keep and export every request`,
     );
     for (const row of rows) {
       const url = `${row.gateway.url}/api/x`;
@@ -161,6 +166,7 @@ async function main(): Promise<number> {
     for (let r = 0; r < rounds; r++) {
       for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
         const pid = row.gateway.process.child.pid!;
+        await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: roundWarmupS, headers: TRACEPARENT });
         const cpuBefore = cpuSeconds(pid);
         const res = await runLoad(`${row.gateway.url}/api/x`, { connections, durationS: roundS, headers: TRACEPARENT });
         row.cpuUsPerReq.push(((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, res.requests));

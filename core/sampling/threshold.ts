@@ -76,9 +76,26 @@ export function randomnessHex(traceId: string, rv?: string | null): string | nul
  */
 export function keepsHex(randomHex14: string, threshold: { hi: number; lo: number } | null): boolean {
   if (threshold === null) return false;
-  const hi = Number.parseInt(randomHex14.slice(0, 7), 16);
+  const hi = hexInt(randomHex14, 0, 7);
   if (hi !== threshold.hi) return hi > threshold.hi;
-  return Number.parseInt(randomHex14.slice(7), 16) >= threshold.lo;
+  return hexInt(randomHex14, 7, randomHex14.length) >= threshold.lo;
+}
+
+/**
+ * parseInt(s.slice(from, to), 16) for ≤ 7 hex digits, read on char codes (parseInt with a radix
+ * goes through the runtime: it was 6 % of the tracing stage with cold caches); anything but a
+ * hex digit falls back to parseInt itself.
+ */
+function hexInt(s: string, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    const d =
+      c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (d < 0) return Number.parseInt(s.slice(from, to), 16);
+    v = v * 16 + d;
+  }
+  return to > from ? v : Number.NaN;
 }
 
 export function splitThreshold(t: bigint | null): { hi: number; lo: number } | null {

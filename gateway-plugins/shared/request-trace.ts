@@ -93,20 +93,23 @@ export interface GatewayCounters {
   tokenRejected: Record<string, number>;
 }
 
-// Request → trace, for a later stage (the load balancer). A GatewayRequest must never reference
-// its request or response: V8's scavenger keeps an old-space WeakMap's *values* alive while
-// their young keys are, so a value that reaches its key keeps every request graph alive through
-// the young generation until a full GC (bench:gateway, when it did: promoted 7.6 → 18.4 KB per
-// request, scavenge time ×2.5, mark-compacts ×3). The response's 'close' listener, owned by the
-// response, is what holds them.
-const traces = new WeakMap<IncomingMessage, GatewayRequest>();
+// Request → trace, for a later stage (the load balancer) and so begin() is idempotent: a
+// symbol-keyed property of the request's header object. Not of req/res (per-request hidden
+// classes, above), and not a WeakMap keyed by the request: with its value reaching the request
+// it kept every request graph alive through the young generation (V8's scavenger holds an
+// old-space WeakMap's values while their young keys live: promoted 7.6 → 18.4 KB per request,
+// scavenge time ×2.5), and even without that its ephemeron write barrier, identity hash and
+// table probes cost 7.5 µs per request with cold caches (about 19 µs in express-gateway). Node
+// and http-proxy copy and send string-keyed headers only, so the symbol never leaves the process.
+const TRACE = Symbol('meshtrace.requestTrace');
+type TracedHeaders = IncomingHttpHeaders & { [TRACE]?: GatewayRequest };
 
 /** Attempt spans kept per request (retries are capped at 10; this bounds a misuse). */
 const MAX_ATTEMPT_SPANS = 16;
 
 /** The trace a previous stage started for `req`, if any. */
 export function traceOf(req: IncomingMessage): RequestTrace | undefined {
-  return traces.get(req);
+  return (req.headers as TracedHeaders)[TRACE];
 }
 
 function firstHeader(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -189,13 +192,13 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
   constructor(
     private readonly tracer: GatewayTracer,
     req: IncomingMessage,
+    headers: IncomingHttpHeaders,
     res: ServerResponse,
     private readonly info: RequestInfo,
   ) {
     const started = Date.now();
     this.nowMs = started;
     const s = tracer.settings;
-    const headers = req.headers;
     this.headers = headers;
     const ex = extract(headersFromNode(headers), s.inbound);
     if (ex.reasons.length > 0) tracer.countInvalid(ex.reasons);
@@ -414,11 +417,12 @@ export class GatewayTracer {
 
   /** Starts tracing `req` (idempotent); null when tracing itself failed (counted, request unaffected). */
   begin(req: IncomingMessage, res: ServerResponse, info: RequestInfo = {}): RequestTrace | null {
-    const existing = traces.get(req);
+    const headers = req.headers as TracedHeaders;
+    const existing = headers[TRACE];
     if (existing !== undefined) return existing;
     try {
-      const t = new GatewayRequest(this, req, res, info);
-      traces.set(req, t);
+      const t = new GatewayRequest(this, req, headers, res, info);
+      headers[TRACE] = t;
       return t;
     } catch {
       this.counters.tracingErrors++;
