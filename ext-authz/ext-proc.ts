@@ -37,7 +37,7 @@ import { first, fromHeaderMap, type Headers } from './headers.ts';
 import type { HopTrace, HopTracer } from './hop-trace.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { encodeProcessingResponse, type Reply, type ResponseArm } from './processing-codec.ts';
+import { encodeProcessingResponse, RESPONSE_ARMS, type Reply, type ResponseArm } from './processing-codec.ts';
 import type { Propagation } from './propagation.ts';
 
 export interface ProcessorDeps {
@@ -55,18 +55,10 @@ export class ProtocolError extends Error {}
 type Stream = grpc.ServerDuplexStream<ProcessingRequest, Buffer>;
 
 /** Answers that never vary, encoded once: an empty answer of each arm. */
-const EMPTY_ANSWER = Object.fromEntries(
-  (
-    [
-      'request_headers',
-      'response_headers',
-      'request_body',
-      'response_body',
-      'request_trailers',
-      'response_trailers',
-    ] as const
-  ).map((arm) => [arm, encodeProcessingResponse({ arm })]),
-) as Record<ResponseArm, Buffer>;
+const EMPTY_ANSWER = Object.fromEntries(RESPONSE_ARMS.map((arm) => [arm, encodeProcessingResponse({ arm })])) as Record<
+  ResponseArm,
+  Buffer
+>;
 
 const BUFFER_REQUEST_BODY: ProcessingMode = {
   request_header_mode: 'SEND',

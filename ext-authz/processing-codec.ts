@@ -135,9 +135,8 @@ function expectWire(actual: number, expected: number, field: string): void {
   if (actual !== expected) throw new Error(`${field}: wire type ${actual}, expected ${expected}`);
 }
 
-const ARMS = [
-  undefined,
-  undefined,
+/** The six oneof arms, in field order (ProcessingRequest 2–7, ProcessingResponse 1–6). */
+export const RESPONSE_ARMS = [
   'request_headers',
   'response_headers',
   'request_body',
@@ -145,6 +144,11 @@ const ARMS = [
   'request_trailers',
   'response_trailers',
 ] as const;
+
+export type ResponseArm = (typeof RESPONSE_ARMS)[number];
+
+// ProcessingRequest field number → arm (request_headers = 2 … response_trailers = 7).
+const ARMS = [undefined, undefined, ...RESPONSE_ARMS] as const;
 
 /** ProcessingRequest bytes → the plain shape proto-loader gave (envoy-types.ts). */
 export function decodeProcessingRequest(buf: Buffer): ProcessingRequest {
@@ -322,14 +326,6 @@ function readValue(r: Reader, depth: number): StructValue {
 }
 
 // ───────────────────────────── encoding ─────────────────────────────
-
-export type ResponseArm =
-  | 'request_headers'
-  | 'response_headers'
-  | 'request_body'
-  | 'response_body'
-  | 'request_trailers'
-  | 'response_trailers';
 
 /** What one ProcessingResponse says; encodeProcessingResponse turns it into bytes. */
 export interface Reply {

@@ -12,6 +12,7 @@ import {
   encodeProcessingResponse,
   type Reply,
   type ResponseArm,
+  RESPONSE_ARMS,
 } from '../../ext-authz/processing-codec.ts';
 import { loadServices } from '../../ext-authz/protos.ts';
 import { fromStruct, type Plain, toStruct, toStructValue } from '../../ext-authz/struct.ts';
@@ -58,14 +59,7 @@ const struct = fc.dictionary(key, plain, { maxKeys: 6 }).map((o): Struct => toSt
 const requestArb = fc
   .record(
     {
-      arm: fc.constantFrom(
-        'request_headers',
-        'response_headers',
-        'request_body',
-        'response_body',
-        'request_trailers',
-        'response_trailers',
-      ),
+      arm: fc.constantFrom(...RESPONSE_ARMS),
       headers: headerMap,
       body: fc.uint8Array({ maxLength: 300 }),
       end_of_stream: fc.boolean(),
