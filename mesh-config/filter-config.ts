@@ -60,7 +60,7 @@ export interface CollectorRoute {
 
 /** The route a plain Envoy bootstrap uses: our own static cluster (see collectorCluster). */
 export function bootstrapCollectorRoute(cfg: MeshtraceConfig): CollectorRoute | undefined {
-  if (!cfg.collector || cfg.collector.protocol !== 'otlp_http') return undefined;
+  if (cfg.collector?.protocol !== 'otlp_http') return undefined;
   const { host, port } = urlHostPort(cfg.collector.endpoint);
   return { cluster: COLLECTOR_CLUSTER, authority: `${host}:${port}` };
 }
@@ -71,7 +71,7 @@ export function bootstrapCollectorRoute(cfg: MeshtraceConfig): CollectorRoute | 
  * collector.meshtrace.local for an IP endpoint).
  */
 export function istioCollectorRoute(cfg: MeshtraceConfig): CollectorRoute | undefined {
-  if (!cfg.collector || cfg.collector.protocol !== 'otlp_http') return undefined;
+  if (cfg.collector?.protocol !== 'otlp_http') return undefined;
   const { host, port } = urlHostPort(cfg.collector.endpoint);
   const registered = /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host) ? 'collector.meshtrace.local' : host;
   return { cluster: `outbound|${port}||${registered}`, authority: `${registered}:${port}` };
