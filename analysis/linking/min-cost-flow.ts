@@ -46,12 +46,17 @@ export class MinCostFlow {
     const potential = new Float64Array(n);
     let flow = 0;
     let cost = 0;
+    // One set of search arrays for every augmentation (a window makes thousands of them).
+    const dist = new Float64Array(n);
+    const prevNode = new Int32Array(n);
+    const prevEdge = new Int32Array(n);
+    const heap = new MinHeap();
     while (flow < limit) {
-      const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
-      const prevNode = new Int32Array(n).fill(-1);
-      const prevEdge = new Int32Array(n).fill(-1);
+      dist.fill(Number.POSITIVE_INFINITY);
+      prevNode.fill(-1);
+      prevEdge.fill(-1);
+      heap.clear();
       dist[s] = 0;
-      const heap = new MinHeap();
       heap.push(0, s);
       while (heap.size > 0) {
         const [d, u] = heap.pop();
@@ -160,6 +165,10 @@ class MinHeap {
   private readonly vals: number[] = [];
   get size(): number {
     return this.keys.length;
+  }
+  clear(): void {
+    this.keys.length = 0;
+    this.vals.length = 0;
   }
   push(k: number, v: number): void {
     const keys = this.keys;
