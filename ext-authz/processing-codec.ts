@@ -39,6 +39,7 @@ import type {
   Struct,
   StructValue,
 } from './envoy-types.ts';
+import { setOwn } from './struct.ts';
 
 // ───────────────────────────── decoding ─────────────────────────────
 
@@ -188,7 +189,7 @@ export function decodeProcessingRequest(buf: Buffer): ProcessingRequest {
           else entry.skip(t & 7);
         }
         out.attributes ??= {};
-        out.attributes[key] = value;
+        setOwn(out.attributes, key, value);
         break;
       }
       case 10:
@@ -280,7 +281,7 @@ function readStruct(r: Reader, depth: number): Struct {
       else if (t === 0x12) value = readValue(entry.sub(), depth);
       else entry.skip(t & 7);
     }
-    fields[key] = value;
+    setOwn(fields, key, value);
   }
   return { fields };
 }

@@ -4,6 +4,17 @@ import type { Struct, StructValue } from './envoy-types.ts';
 
 export type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
 
+/**
+ * `obj[key] = value` as an own, enumerable property for every key. Plain assignment treats
+ * `__proto__` as the prototype: a Struct key of that name (from the wire, or from attributes we
+ * send) would vanish, and what it carried would be inherited by every lookup on the object.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
 export function fromStructValue(v: StructValue | undefined): Plain {
   if (v === undefined) return null;
   if (v.stringValue !== undefined) return v.stringValue;
@@ -16,7 +27,7 @@ export function fromStructValue(v: StructValue | undefined): Plain {
 
 export function fromStruct(s: Struct | undefined): { [k: string]: Plain } {
   const out: { [k: string]: Plain } = {};
-  for (const [k, v] of Object.entries(s?.fields ?? {})) out[k] = fromStructValue(v);
+  for (const [k, v] of Object.entries(s?.fields ?? {})) setOwn(out, k, fromStructValue(v));
   return out;
 }
 
@@ -31,6 +42,6 @@ export function toStructValue(v: Plain | undefined): StructValue {
 
 export function toStruct(o: { [k: string]: Plain | undefined }): Struct {
   const fields: Record<string, StructValue> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) fields[k] = toStructValue(v);
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) setOwn(fields, k, toStructValue(v));
   return { fields };
 }

@@ -5,13 +5,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import type { ProcessingMode, ProcessingRequest, ProcessingResponse, Struct } from '../../ext-authz/envoy-types.ts';
+import type {
+  ProcessingMode,
+  ProcessingRequest,
+  ProcessingResponse,
+  Struct,
+  StructValue,
+} from '../../ext-authz/envoy-types.ts';
 import { fromHeaderMap, overwrite } from '../../ext-authz/headers.ts';
 import {
   decodeProcessingRequest,
   encodeProcessingResponse,
   type Reply,
-  type ResponseArm,
   RESPONSE_ARMS,
 } from '../../ext-authz/processing-codec.ts';
 import { loadServices } from '../../ext-authz/protos.ts';
@@ -129,6 +134,31 @@ test('decode: raw_value wins over value unless empty, as headers.ts did with pro
   });
 });
 
+// Keys come off the wire: one named `__proto__` must stay an ordinary own key, not become the
+// object's prototype (the key would vanish and its value be inherited by every lookup).
+test('decode and struct: a key named __proto__ stays an own key, nothing is inherited', (t) => {
+  const evil = { ['__proto__']: { stringValue: 'x' } } as Record<string, StructValue>;
+  t.true(Object.hasOwn(evil, '__proto__'), 'the fixture itself holds an own key');
+  const bytes = method.requestSerialize({
+    request_headers: { headers: { headers: [] } },
+    attributes: { ['__proto__']: { fields: evil }, ns: { fields: evil } },
+  });
+  const m = decodeProcessingRequest(bytes);
+  t.deepEqual(Object.keys(m.attributes ?? {}).sort(), ['__proto__', 'ns']);
+  t.is(Object.getPrototypeOf(m.attributes), Object.prototype);
+  const ns = m.attributes?.['ns'];
+  t.deepEqual(Object.keys(ns?.fields ?? {}), ['__proto__']);
+  t.is(Object.getPrototypeOf(ns?.fields), Object.prototype);
+  t.is((ns?.fields as Record<string, unknown>)['stringValue'], undefined, 'nothing inherited');
+
+  const plain = fromStruct(ns);
+  t.deepEqual(Object.keys(plain), ['__proto__']);
+  t.is(Object.getPrototypeOf(plain), Object.prototype);
+  const back = toStruct(plain);
+  t.deepEqual(Object.keys(back.fields ?? {}), ['__proto__']);
+  t.is(Object.getPrototypeOf(back.fields), Object.prototype);
+});
+
 test('decode: a later oneof arm replaces an earlier one (proto3)', (t) => {
   const headers = method.requestSerialize({ request_headers: { headers: { headers: [{ key: 'a', value: 'b' }] } } });
   const body = method.requestSerialize({ request_body: { body: Buffer.from('x') } });
@@ -186,15 +216,6 @@ test('decode: every truncation of a real message either reads a prefix of its fi
 });
 
 // ── encoding ──
-
-const ARMS: ResponseArm[] = [
-  'request_headers',
-  'response_headers',
-  'request_body',
-  'response_body',
-  'request_trailers',
-  'response_trailers',
-];
 
 /** The message the service built for proto-loader before the hand-written encoder. */
 function protoLoaderShape(r: Reply): Record<string, unknown> {
@@ -255,7 +276,7 @@ const bodyMode = fc.constantFrom('NONE', 'STREAMED', 'BUFFERED', 'BUFFERED_PARTI
 >;
 const replyArb: fc.Arbitrary<Reply> = fc.record(
   {
-    arm: fc.constantFrom(...ARMS),
+    arm: fc.constantFrom(...RESPONSE_ARMS),
     setHeaders: fc.array(fc.tuple(headerText, headerText), { maxLength: 6 }),
     removeHeaders: fc.array(headerText, { maxLength: 4 }),
     metadata: fc.record({
@@ -304,7 +325,7 @@ test('encode: a 20 KiB header value and metadata list round-trip (3-byte lengths
 });
 
 test('encode: an empty answer still names its arm (Envoy needs the oneof set)', (t) => {
-  for (const arm of ARMS) {
+  for (const arm of RESPONSE_ARMS) {
     const res = method.responseDeserialize(encodeProcessingResponse({ arm }));
     t.not(res[arm], undefined, arm);
     t.is(Object.keys(res).filter((k) => k !== 'response').length, 1, arm);
