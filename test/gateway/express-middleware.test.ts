@@ -1,6 +1,6 @@
 // The plain Express middleware: a real Express app in front of real upstreams, spans to a real
 // OTLP receiver.
-import type { Server } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
@@ -106,4 +106,59 @@ test('Express middleware: bad settings throw naming the field', (t) => {
     message:
       /meshtrace\.load_balancer\.endpoints: must NOT have fewer than 1 items\nmeshtrace\.load_balancer\.strategy: must be one of round-robin, least-pending/,
   });
+});
+
+// The end of a response is seen through Node's response-finish channel, and a reset through its
+// connection's close (request-trace.ts): a client gone mid-request still ends its span — as a
+// reset, its running attempt cancelled — and the requests that follow on other connections and
+// on a kept-alive one each end once.
+test('Express middleware: a client that goes away mid-request ends its span as a reset', async (t) => {
+  const receiver = await startOtlpReceiver(t);
+  const slow = await startUpstream(t, () => ({ delayMs: 1500, body: 'late' }));
+  const up = await startUpstream(t, () => ({ body: 'ok' }));
+  const mt = createMeshtrace({
+    service_name: 'express-edge',
+    otlp_url: receiver.url,
+    export: { flush_interval_ms: 100 },
+    sampling: { probability: 1 },
+  });
+  t.teardown(() => mt.shutdown());
+  const app = express();
+  app.use(mt.trace());
+  app.use('/hang', mt.loadBalancer({ endpoints: [`http://127.0.0.1:${slow.port}`], retries: 0 }));
+  app.use('/api', mt.loadBalancer({ endpoints: [`http://127.0.0.1:${up.port}`], retries: 0 }));
+  const base = new URL(await listen(t, app));
+
+  await new Promise<void>((resolve) => {
+    const req = httpRequest({ host: base.hostname, port: base.port, path: '/hang/x', agent: false });
+    req.on('error', () => resolve());
+    req.end();
+    setTimeout(() => req.destroy(), 200);
+  });
+  const hung = await receiver.waitForSpans('the reset request', (s) =>
+    s.some((x) => x.kind === 'server' && x.attributes['url.path'] === '/hang/x'),
+  );
+  const server = hung.find((x) => x.kind === 'server' && x.attributes['url.path'] === '/hang/x')!;
+  t.is(server.status, 'error');
+  t.is(server.attributes['error.type'], 'reset');
+  t.is(server.attributes['http.response.status_code'], undefined, 'no status was ever sent');
+  const attempt = hung.find((x) => x.kind === 'client' && x.parentSpanId === server.spanId);
+  t.is(attempt?.attributes['meshtrace.attempt.outcome'], 'cancelled');
+
+  // Three requests on one kept-alive connection (fetch pools it): three server spans, each once.
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${base.origin}/api/${i}`);
+    t.is(await res.text(), 'ok');
+    ids.push(res.headers.get('traceresponse')!.split('-')[1]!);
+  }
+  const after = await receiver.waitForSpans('three server spans', (s) =>
+    ids.every((id) => s.some((x) => x.traceId === id && x.kind === 'server')),
+  );
+  for (const id of ids) {
+    const servers = after.filter((x) => x.traceId === id && x.kind === 'server');
+    t.is(servers.length, 1, `trace ${id}: one server span`);
+    t.is(servers[0]?.attributes['http.response.status_code'], 200);
+  }
+  t.is(after.filter((x) => x.kind === 'server' && x.attributes['url.path'] === '/hang/x').length, 1);
 });
