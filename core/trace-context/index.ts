@@ -15,7 +15,7 @@ export {
 export { type ExtractResult, extract } from './extract.ts';
 export { TRACE_HEADER_NAMES, isTraceHeader } from './headers.ts';
 export { isValidSpanId, isValidTraceId, newSpanId, newTraceId } from './ids.ts';
-export { inject } from './inject.ts';
+export { inject, outboundTracestate } from './inject.ts';
 export {
   getExtractedTraceContext,
   MeshtracePropagator,
@@ -42,7 +42,7 @@ export {
   parseTraceparent,
   parseTraceresponse,
 } from './w3c-traceparent.ts';
-export { parseTracestate } from './w3c-tracestate.ts';
+export { parseTracestate, TRACESTATE } from './w3c-tracestate.ts';
 
 /**
  * A new root context: fresh random ids, so the W3C Level 2 `random` flag is set.

@@ -53,12 +53,19 @@ function parsedTracestate(tracestate: string): Parsed<string> {
   return lastParsed;
 }
 
+/** The `tracestate` value inject() writes for `tracestate`: its canonical form, '' when it does not parse. */
+export function outboundTracestate(tracestate: string): string {
+  if (tracestate === '') return '';
+  const state = parsedTracestate(tracestate);
+  return state.ok ? state.value : '';
+}
+
 function writeFormat(format: TraceFormat, ids: SpanIds, context: TraceContext, out: [string, string][]): void {
   switch (format) {
     case 'w3c': {
       out.push([TRACEPARENT, formatTraceparent(ids)]);
-      const state = context.tracestate ? parsedTracestate(context.tracestate) : null;
-      if (state?.ok && state.value !== '') out.push([TRACESTATE, state.value]);
+      const state = outboundTracestate(context.tracestate ?? '');
+      if (state !== '') out.push([TRACESTATE, state]);
       const baggage = context.baggage && context.baggage.length > 0 ? formatBaggage(context.baggage) : '';
       if (baggage !== '') out.push([BAGGAGE, baggage]);
       return;

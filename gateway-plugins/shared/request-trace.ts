@@ -52,7 +52,9 @@ import {
   formatTraceresponse,
   headersFromNode,
   TRACEPARENT,
+  TRACESTATE,
   inject,
+  outboundTracestate,
   isTraceHeader,
   type TraceContext,
   type TraceFormat,
@@ -310,11 +312,14 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
   /** Trace headers for an upstream request whose parent is `parentSpanId`. */
   outbound(parentSpanId: string): [string, string][] {
     const baggage = this.inbound?.baggage;
-    if (this.tracer.w3cOnly && this.head.tracestate === '' && (baggage === undefined || baggage.length === 0)) {
-      // What inject() writes for w3c alone with no tracestate and no baggage, without its
-      // generality (our ids are valid by construction: parsed inbound, or drawn here).
+    if (this.tracer.w3cOnly && (baggage === undefined || baggage.length === 0)) {
+      // What inject() writes for w3c alone with no baggage, without its generality (our ids are
+      // valid by construction: parsed inbound, or drawn here). A kept request's tracestate
+      // carries the sampler's `ot=th`, so this is the path of every kept request too.
       const flags = (this.head.sampled ? 1 : 0) | (this.random ? 2 : 0);
-      return [[TRACEPARENT, `00-${this.traceId}-${parentSpanId}-0${flags}`]];
+      const traceparent: [string, string] = [TRACEPARENT, `00-${this.traceId}-${parentSpanId}-0${flags}`];
+      const tracestate = outboundTracestate(this.head.tracestate);
+      return tracestate === '' ? [traceparent] : [traceparent, [TRACESTATE, tracestate]];
     }
     return inject(
       {

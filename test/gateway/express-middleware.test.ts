@@ -61,6 +61,7 @@ test('Express middleware: headers upstream, two attempt spans on failover, timeo
   t.is(up.received[0]?.url, '/api/things?q=1');
   const tp = String(up.received[0]?.headers['traceparent']);
   t.regex(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-03$/, 'sampled + random');
+  t.is(up.received[0]?.headers['tracestate'], 'ot=th:0', "the sampler's threshold travels with a kept request");
   const traceId = tp.split('-')[1]!;
   const spans = (
     await receiver.waitForSpans('3 spans', (s) => s.filter((x) => x.traceId === traceId).length >= 3)
