@@ -33,7 +33,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../core/envoy-binary.ts';
-import { extProcFilter, grpcCluster } from '../ext-authz/envoy-config.ts';
+import { extProcFilter } from '../ext-authz/envoy-config.ts';
+import { grpcCluster } from '../mesh-config/envoy/ext-service.ts';
 import { makeKeys } from '../test/ext-authz/support/service.ts';
 import { type Bootstrap, localCluster, startEnvoy } from '../test/support/envoy.ts';
 import { freePort } from '../test/support/ports.ts';
@@ -256,8 +257,8 @@ async function main(): Promise<number> {
         ],
         clusters: [
           localCluster('upstream', [upstreamPort]),
-          grpcCluster('meshtrace_ext', svc.port),
-          grpcCluster('floor_ext', floor.port),
+          grpcCluster('meshtrace_ext', '127.0.0.1', svc.port),
+          grpcCluster('floor_ext', '127.0.0.1', floor.port),
         ],
       },
     };

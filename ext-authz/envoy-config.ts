@@ -1,10 +1,11 @@
 // The Envoy side of the contract, as config fragments (Envoy v3 JSON/YAML shape) for the HTTP
-// filter chain and the gRPC cluster. Tests, the bench and mesh-config generators use these so the
-// service and the config it expects cannot drift apart.
+// filter chain, with the knobs tests and bench:ext-proc turn (processing modes, timeouts, fail
+// mode). The gRPC cluster they call is mesh-config's (mesh-config/envoy/ext-service.ts
+// grpcCluster): the one operators deploy is the one tested.
 import { REQUESTED_ATTRIBUTES } from './enrich/envoy-attributes.ts';
 
 export interface ExtFilterOptions {
-  /** Cluster pointing at this service (see grpcCluster). */
+  /** Cluster pointing at this service (mesh-config/envoy/ext-service.ts grpcCluster). */
   cluster: string;
   /** Envoy's per-call/per-message timeout. Default 200ms is Envoy's own ext_proc default. */
   timeout?: string;
@@ -61,39 +62,6 @@ export function extAuthzFilter(o: ExtFilterOptions) {
       grpc_service: { envoy_grpc: { cluster_name: o.cluster }, timeout: o.timeout ?? '0.2s' },
       transport_api_version: 'V3',
       failure_mode_allow: o.failureModeAllow ?? true,
-    },
-  };
-}
-
-/**
- * Streams per connection to the service. Envoy ends every ext_proc stream with RST_STREAM
- * (ExternalProcessorStreamImpl::close() calls closeStream() then resetStream()), and the nghttp2
- * inside Node (≥ 1.57, the CVE-2023-44487 "rapid reset" fix) answers a connection's 1,000th reset
- * beyond a refill of 33/s with GOAWAY — Node 20 has no option to raise that. Above ~33 req/s,
- * every ~1,000 requests the connection went away and the streams in flight on it failed open
- * (bench:ext-proc: `streams_failed`, `failure_mode_allowed`). Envoy moving to a new connection
- * after this many streams keeps each one well under the burst.
- */
-export const MAX_STREAMS_PER_CONNECTION = 500;
-
-/** A STATIC HTTP/2 (gRPC) cluster to the service at 127.0.0.1:port. */
-export function grpcCluster(name: string, port: number, host = '127.0.0.1') {
-  return {
-    name,
-    type: 'STATIC',
-    connect_timeout: '0.25s',
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [
-        { lb_endpoints: [{ endpoint: { address: { socket_address: { address: host, port_value: port } } } }] },
-      ],
-    },
-    typed_extension_protocol_options: {
-      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
-        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
-        explicit_http_config: { http2_protocol_options: {} },
-        common_http_protocol_options: { max_requests_per_connection: MAX_STREAMS_PER_CONNECTION },
-      },
     },
   };
 }

@@ -44,10 +44,12 @@ export function extServiceFilter(ext: ExtConfig, clusterName: string): Record<st
 
 /**
  * Streams Envoy sends on one connection to the service before opening a new one. Envoy ends
- * every ext_proc stream with RST_STREAM, and the nghttp2 inside a Node service (≥ 1.57, the
- * CVE-2023-44487 "rapid reset" fix) answers a connection's ~1,000th reset with GOAWAY: the
- * streams in flight on it fail open. Measured and explained in ext-authz/envoy-config.ts
- * (bench:ext-proc); a new connection every 500 streams keeps each one under the burst.
+ * every ext_proc stream with RST_STREAM (ExternalProcessorStreamImpl::close() calls closeStream()
+ * then resetStream()), and the nghttp2 inside Node (≥ 1.57, the CVE-2023-44487 "rapid reset" fix)
+ * answers a connection's 1,000th reset beyond a refill of 33/s with GOAWAY — Node 20 has no
+ * option to raise that. Above ~33 req/s, every ~1,000 requests the connection went away and the
+ * streams in flight on it failed open (bench:ext-proc: `streams_failed`, `failure_mode_allowed`).
+ * A new connection every 500 streams keeps each one well under the burst.
  */
 export const MAX_STREAMS_PER_CONNECTION = 500;
 

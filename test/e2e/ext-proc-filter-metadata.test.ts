@@ -5,7 +5,8 @@
 // Both the filter and the service are pointed at the same real OTLP receiver, so "one span"
 // counts every source.
 import test from 'ava';
-import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { extProcFilter } from '../../ext-authz/envoy-config.ts';
+import { grpcCluster } from '../../mesh-config/envoy/ext-service.ts';
 import { startOtlpReceiver } from '../ext-authz/support/otlp-receiver.ts';
 import { makeKeys, startServiceProcess, writeConfig } from '../ext-authz/support/service.ts';
 import { localCluster, proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
@@ -52,7 +53,7 @@ test('ext_proc metadata mode beside the exporting filter: one span per request, 
         }),
         extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' }),
       ],
-      extraClusters: [grpcCluster('meshtrace_ext', svc.port), localCluster('otlp', [otlp.port])],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', svc.port), localCluster('otlp', [otlp.port])],
     }),
   );
 

@@ -1,7 +1,8 @@
 // Real Envoy 1.40 with envoy.filters.http.ext_authz → `meshtrace ext-authz` (child process):
 // allow with trace headers added, enrichment as dynamic metadata, deny only by a configured rule.
 import test, { type ExecutionContext } from 'ava';
-import { extAuthzFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { extAuthzFilter } from '../../ext-authz/envoy-config.ts';
+import { grpcCluster } from '../../mesh-config/envoy/ext-service.ts';
 import { proxyBootstrap, startEnvoy } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
@@ -41,7 +42,7 @@ async function setup(t: ExecutionContext) {
       listenPort,
       upstreamPorts: [upstream.port],
       httpFilters: [extAuthzFilter({ cluster: 'meshtrace_ext', timeout: '1s' })],
-      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', svc.port)],
       hcmExtra: {
         access_log: [
           jsonAccessLog(accessLog, {

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { repoRoot } from '../../core/envoy-binary.ts';
-import { extProcFilter, grpcCluster, MAX_STREAMS_PER_CONNECTION } from '../../ext-authz/envoy-config.ts';
+import { extProcFilter } from '../../ext-authz/envoy-config.ts';
+import { grpcCluster, MAX_STREAMS_PER_CONNECTION } from '../../mesh-config/envoy/ext-service.ts';
 import { proxyBootstrap, startEnvoy, wasmHttpFilter } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
@@ -51,7 +52,7 @@ async function setup(t: ExecutionContext, extra: Record<string, unknown> = {}, h
       listenPort,
       upstreamPorts: [upstream.port],
       httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' })],
-      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', svc.port)],
       hcmExtra,
     }),
   );
@@ -233,7 +234,7 @@ test('ext_proc "metadata" beside the real meshtrace wasm filter: the filter owns
         wasmHttpFilter(wasm, { service_name: 'edge', propagation: { inbound: ['w3c'], outbound: ['w3c'] } }),
         extProcFilter({ cluster: 'meshtrace_ext', timeout: '1s' }),
       ],
-      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', svc.port)],
       hcmExtra: {
         access_log: [
           jsonAccessLog(accessLog, {

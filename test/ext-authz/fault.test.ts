@@ -2,7 +2,8 @@
 // `meshtrace ext-proc` killed with SIGKILL mid-load and restarted on the same port.
 import { createServer } from 'node:http';
 import test from 'ava';
-import { extProcFilter, grpcCluster } from '../../ext-authz/envoy-config.ts';
+import { extProcFilter } from '../../ext-authz/envoy-config.ts';
+import { grpcCluster } from '../../mesh-config/envoy/ext-service.ts';
 import { proxyBootstrap, startEnvoy } from '../support/envoy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/process.ts';
@@ -23,7 +24,7 @@ test('service killed mid-load: every request still succeeds, and spans resume af
       listenPort,
       upstreamPorts: [upstream.port],
       httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '0.5s' })],
-      extraClusters: [grpcCluster('meshtrace_ext', grpcPort)],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', grpcPort)],
     }),
   );
 
@@ -110,7 +111,7 @@ test("Envoy's message timeout (the service is slow: a JWKS fetch hangs): the req
       listenPort,
       upstreamPorts: [upstream.port],
       httpFilters: [extProcFilter({ cluster: 'meshtrace_ext', timeout: '0.3s' })],
-      extraClusters: [grpcCluster('meshtrace_ext', svc.port)],
+      extraClusters: [grpcCluster('meshtrace_ext', '127.0.0.1', svc.port)],
     }),
   );
   const token = ['eyJhbGciOiJFUzI1NiIsImtpZCI6ImsxIn0', 'eyJzdWIiOiJzbG93In0', 'c2ln'].join('.');

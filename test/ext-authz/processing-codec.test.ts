@@ -147,9 +147,10 @@ test('decode and struct: a key named __proto__ stays an own key, nothing is inhe
   t.deepEqual(Object.keys(m.attributes ?? {}).sort(), ['__proto__', 'ns']);
   t.is(Object.getPrototypeOf(m.attributes), Object.prototype);
   const ns = m.attributes?.['ns'];
-  t.deepEqual(Object.keys(ns?.fields ?? {}), ['__proto__']);
-  t.is(Object.getPrototypeOf(ns?.fields), Object.prototype);
-  t.is((ns?.fields as Record<string, unknown>)['stringValue'], undefined, 'nothing inherited');
+  if (ns === undefined) return t.fail('namespace ns missing');
+  t.deepEqual(Object.keys(ns.fields ?? {}), ['__proto__']);
+  t.is(Object.getPrototypeOf(ns.fields), Object.prototype);
+  t.is((ns.fields as Record<string, unknown>)['stringValue'], undefined, 'nothing inherited');
 
   const plain = fromStruct(ns);
   t.deepEqual(Object.keys(plain), ['__proto__']);

@@ -113,7 +113,11 @@ test('an event loop under load: the ordered shape links what independent delays 
   // 120 requests, ~600 µs apart on average: the loop is busy about 75 % of the time.
   const rnd = lcg(21);
   const arrivals: number[] = [];
-  for (let i = 0, at = 0; i < 120; i++) arrivals.push(Math.round((at += rnd() * 1_200)));
+  let at = 0;
+  for (let i = 0; i < 120; i++) {
+    at += rnd() * 1_200;
+    arrivals.push(Math.round(at));
+  }
   const window = eventLoop(arrivals, false, 3);
 
   const independent = score(window, assignByChains(window, model, { gapShape: 'independent' }).links);
