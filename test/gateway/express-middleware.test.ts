@@ -31,18 +31,24 @@ async function listen(t: { teardown(fn: () => unknown): void }, app: ExpressApp)
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** The middleware keeping every request, exporting to `otlpUrl` every 100 ms; shut down after the test. */
+function keepAll(t: { teardown(fn: () => unknown): void }, otlpUrl: string) {
+  const mt = createMeshtrace({
+    service_name: 'express-edge',
+    otlp_url: otlpUrl,
+    export: { flush_interval_ms: 100 },
+    sampling: { probability: 1 },
+  });
+  t.teardown(() => mt.shutdown());
+  return mt;
+}
+
 test('Express middleware: headers upstream, two attempt spans on failover, timeout ends in error', async (t) => {
   const receiver = await startOtlpReceiver(t);
   const up = await startUpstream(t, () => ({ body: 'ok-from-up' }));
   const slow = await startUpstream(t, () => ({ delayMs: 1500 }));
   const dead = await freePort();
-  const mt = createMeshtrace({
-    service_name: 'express-edge',
-    otlp_url: receiver.url,
-    export: { flush_interval_ms: 100 },
-    sampling: { probability: 1 },
-  });
-  t.teardown(() => mt.shutdown());
+  const mt = keepAll(t, receiver.url);
   const app = express();
   app.use(mt.trace({ consumer: (req) => ({ id: String(req.headers['x-consumer'] ?? 'anon'), type: 'user' }) }));
   app.use(
@@ -117,13 +123,7 @@ test('Express middleware: a client that goes away mid-request ends its span as a
   const receiver = await startOtlpReceiver(t);
   const slow = await startUpstream(t, () => ({ delayMs: 1500, body: 'late' }));
   const up = await startUpstream(t, () => ({ body: 'ok' }));
-  const mt = createMeshtrace({
-    service_name: 'express-edge',
-    otlp_url: receiver.url,
-    export: { flush_interval_ms: 100 },
-    sampling: { probability: 1 },
-  });
-  t.teardown(() => mt.shutdown());
+  const mt = keepAll(t, receiver.url);
   const app = express();
   app.use(mt.trace());
   app.use('/hang', mt.loadBalancer({ endpoints: [`http://127.0.0.1:${slow.port}`], retries: 0 }));
