@@ -126,6 +126,7 @@ type TracedSocket = Socket & { [LATEST]?: GatewayRequest };
 
 const RESPONSE_FINISH = 'http.server.response.finish';
 
+/** end() never throws (it counts its own failures), so this handler needs no guard of its own. */
 function onConnectionClose(this: TracedSocket): void {
   this[LATEST]?.end(true);
 }
@@ -442,9 +443,14 @@ export class GatewayTracer {
 
   /** Ends the span of each finished response this tracer began (see the top of this file). */
   private readonly onResponseFinish = (message: unknown): void => {
-    const { request } = message as { request: IncomingMessage };
-    const t = (request.headers as TracedHeaders)[TRACE];
-    if (t !== undefined && t.tracer === this) t.end(false);
+    // A subscriber's exception would be rethrown by Node on the next tick: never let one out.
+    try {
+      const { request } = message as { request: IncomingMessage };
+      const t = (request.headers as TracedHeaders)[TRACE];
+      if (t !== undefined && t.tracer === this) t.end(false);
+    } catch {
+      this.counters.tracingErrors++;
+    }
   };
 
   constructor(readonly settings: GatewaySettings) {
