@@ -27,6 +27,7 @@
 // Options: --rounds N (3)  --round-seconds S (5)  --warmup-requests N (12000)
 //          --warmup-seconds S (2)  --round-warmup-seconds S (1)  --connections N (16)
 //          --processes N (2)
+import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,14 @@ import { median, table } from './lib/stats.ts';
 
 const TARGET_RATIO = 0.9;
 const NOOP_PLUGIN = join(import.meta.dirname, 'lib/noop-gateway-plugin.ts');
-const TRACEPARENT = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+// Every request carries a client's sampled traceparent with a trace id of its own, as real
+// traffic does. One fixed id for all requests (as this bench first sent) made the consistent
+// sampler's answer the same for every request: the "1 %" rows kept none and the 100 % rows put
+// every request into one trace.
+const traceparentPerRequest = (): Record<string, string> => ({
+  traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+});
+const LOAD = { perRequestHeaders: traceparentPerRequest };
 
 interface Row {
   name: string;
@@ -52,6 +60,10 @@ interface Row {
   p99: number[];
   cpuUsPerReq: number[];
   non2xx: number;
+  /** Where its gateways export (the sink counts bytes per path); null without meshtrace. */
+  sinkPath: string | null;
+  /** Requests sent to its gateways, warm-ups included (for OTLP bytes per request). */
+  requests: number;
 }
 
 async function listen(handler: RequestListener) {
@@ -60,6 +72,11 @@ async function listen(handler: RequestListener) {
   const addr = server.address();
   if (addr === null || typeof addr === 'string') throw new Error('server did not bind');
   return { server, port: addr.port };
+}
+
+function sinkPathOf(cfg: Parameters<typeof startGateway>[1]): string | null {
+  const url = (cfg.meshtrace as { otlp_url?: string } | null | undefined)?.otlp_url;
+  return url === undefined ? null : new URL(url).pathname;
 }
 
 async function main(): Promise<number> {
@@ -90,18 +107,24 @@ async function main(): Promise<number> {
   const teardowns: Array<() => unknown> = [];
   const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
   let exportedBytes = 0;
+  // OTLP bytes by request path: each configuration exports to a path of its own.
+  const bytesByPath = new Map<string, number>();
+  let sinkPaths = 0;
   try {
     const upstream = await listen((_req, res) => res.end('ok'));
     teardowns.push(() => upstream.server.close());
     const sink = await listen((req, res) => {
-      req.on('data', (c: Buffer) => (exportedBytes += c.length));
+      req.on('data', (c: Buffer) => {
+        exportedBytes += c.length;
+        bytesByPath.set(req.url ?? '', (bytesByPath.get(req.url ?? '') ?? 0) + c.length);
+      });
       req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
     });
     teardowns.push(() => sink.server.close());
     const target = `http://127.0.0.1:${upstream.port}`;
     // An edge gateway: the client's sampled flag is ignored, the gateway's own rate decides.
     const meshtrace = (probability: number) => ({
-      otlp_url: `http://127.0.0.1:${sink.port}/v1/traces`,
+      otlp_url: `http://127.0.0.1:${sink.port}/v1/traces/${++sinkPaths}`,
       sampling: { probability, trust: { boundary: 'edge' } },
     });
     const proxy = { proxy: [{ action: { serviceEndpoint: 'up' } }] };
@@ -165,6 +188,8 @@ async function main(): Promise<number> {
         p99: [],
         cpuUsPerReq: [],
         non2xx: 0,
+        sinkPath: sinkPathOf(c.cfg),
+        requests: 0,
       });
     }
     console.log(
@@ -173,17 +198,21 @@ async function main(): Promise<number> {
     for (const row of rows) {
       for (const gateway of row.gateways) {
         const url = `${gateway.url}/api/x`;
-        await runLoad(url, { connections, durationS: warmupS, amount: warmupRequests, headers: TRACEPARENT });
-        await runLoad(url, { connections, durationS: warmupS, headers: TRACEPARENT });
+        row.requests += (
+          await runLoad(url, { connections, durationS: warmupS, amount: warmupRequests, ...LOAD })
+        ).requests;
+        row.requests += (await runLoad(url, { connections, durationS: warmupS, ...LOAD })).requests;
       }
     }
     for (let r = 0; r < rounds; r++) {
       for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
         for (const [i, gateway] of row.gateways.entries()) {
           const pid = gateway.process.child.pid!;
-          await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundWarmupS, headers: TRACEPARENT });
+          row.requests += (
+            await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundWarmupS, ...LOAD })
+          ).requests;
           const cpuBefore = cpuSeconds(pid);
-          const res = await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundS, headers: TRACEPARENT });
+          const res = await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundS, ...LOAD });
           const cpu = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, res.requests);
           row.cpuUsPerReq.push(cpu);
           row.rps.push(res.rps);
@@ -192,6 +221,7 @@ async function main(): Promise<number> {
           row.p50.push(res.p50Ms);
           row.p99.push(res.p99Ms);
           row.non2xx += res.non2xx + res.errors;
+          row.requests += res.requests;
         }
       }
     }
@@ -213,6 +243,7 @@ async function main(): Promise<number> {
           'gateway CPU µs/req',
           'CPU-bound ratio',
           'non-2xx/errors',
+          'OTLP B/req',
         ],
         ...rows.map((row) => [
           row.name,
@@ -224,6 +255,7 @@ async function main(): Promise<number> {
           median(row.cpuUsPerReq).toFixed(0),
           (baseCpu / median(row.cpuUsPerReq)).toFixed(3),
           String(row.non2xx),
+          row.sinkPath === null ? '–' : ((bytesByPath.get(row.sinkPath) ?? 0) / Math.max(1, row.requests)).toFixed(1),
         ]),
       ]),
     );

@@ -9,6 +9,12 @@ export interface LoadOptions {
   /** Stop after this many requests instead (a warm-up measured in requests, not seconds). */
   amount?: number;
   headers?: Record<string, string>;
+  /**
+   * Headers drawn afresh for every request (e.g. a traceparent with its own trace id), merged
+   * over `headers`. autocannon then rebuilds each request instead of replaying one buffer, so
+   * the load generator costs more: compare only rounds run with the same setting.
+   */
+  perRequestHeaders?: () => Record<string, string>;
   /** Requests per second offered over all connections (open loop); unset = as fast as answered. */
   rate?: number;
 }
@@ -36,6 +42,18 @@ export function runLoad(url: string, opts: LoadOptions): Promise<LoadResult> {
         duration: opts.durationS,
         ...(opts.amount === undefined ? {} : { amount: opts.amount }),
         headers: opts.headers,
+        ...(opts.perRequestHeaders === undefined
+          ? {}
+          : {
+              requests: [
+                {
+                  setupRequest: (req: { headers?: Record<string, string> }) => ({
+                    ...req,
+                    headers: { ...req.headers, ...opts.perRequestHeaders!() },
+                  }),
+                },
+              ],
+            }),
         timeout: 5,
         ...(opts.rate ? { overallRate: opts.rate } : {}),
       },
