@@ -17,7 +17,7 @@
 // the per-request path allocates little and only fixed-shape objects — one GatewayRequest
 // holding plain facts, no named closure per request (the plugin runs under tsx, whose keepNames
 // transform turns every named closure into an Object.defineProperty call) — and the span's
-// attributes and exported spans (core/otel FinishedSpan) are built only for a kept request.
+// attributes and the span bytes (core/otel otlp-span-encoder.ts) are built only for a kept request.
 //
 // Under express every `res`, and under express-gateway every `req` too, gets a hidden class
 // (V8 map) of its own: V8's IC log shows each property looked up through their prototypes
@@ -36,9 +36,10 @@
 import dc from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Link, SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { KEPT_BY, startTracing, type Tracing } from '../../core/otel/index.ts';
+import { SpanKind } from '@opentelemetry/api';
+import { EncodedSpanExporter } from '../../core/otel/encoded-span-exporter.ts';
+import { KEPT_BY } from '../../core/otel/index.ts';
+import type { SpanLinkRecord } from '../../core/otel/otlp-span-encoder.ts';
 import {
   assessTrust,
   EdgeSampler,
@@ -407,17 +408,15 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
     return this.asParent ? this.inbound : null;
   }
 
-  get links(): Link[] {
+  get links(): SpanLinkRecord[] {
     const inbound = this.inbound;
     if (this.verdict.attach !== 'link' || inbound === null) return [];
     return [
       {
-        context: {
-          traceId: inbound.traceId,
-          spanId: inbound.spanId,
-          traceFlags: inbound.sampled ? 1 : 0,
-          isRemote: true,
-        },
+        traceId: inbound.traceId,
+        spanId: inbound.spanId,
+        traceFlags: inbound.sampled ? 1 : 0,
+        isRemote: true,
         attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
       },
     ];
@@ -434,8 +433,17 @@ function writes(out: readonly [string, string][], name: string): boolean {
   return false;
 }
 
+/** The SDK's default span limits, as the gateway's spans had them when they went through the SDK. */
+const SPAN_LIMITS = {
+  attributeCountLimit: 64,
+  attributeValueLengthLimit: 1024,
+  linkCountLimit: 8,
+  attributePerLinkCountLimit: 64,
+};
+
 export class GatewayTracer {
-  readonly tracing: Tracing;
+  /** Kept spans go out through here (core/otel encoded-span-exporter.ts). */
+  readonly exporter: EncodedSpanExporter;
   readonly sampler: EdgeSampler;
   /** Outbound propagation is W3C alone (the default): the common case gets a direct path. */
   readonly w3cOnly: boolean;
@@ -456,13 +464,15 @@ export class GatewayTracer {
   constructor(readonly settings: GatewaySettings) {
     this.sampler = new EdgeSampler(settings.sampling);
     this.w3cOnly = settings.outbound.length === 1 && settings.outbound[0] === 'w3c';
-    this.tracing = startTracing({
-      serviceName: settings.serviceName,
-      otlpUrl: settings.otlpUrl,
+    this.exporter = new EncodedSpanExporter({
+      url: settings.otlpUrl,
+      resource: { 'service.name': settings.serviceName },
+      scope: { name: 'meshtrace' },
+      limits: SPAN_LIMITS,
       maxQueueSize: settings.export.maxQueueSize,
-      maxExportBatchSize: settings.export.maxBatchSize,
-      scheduledDelayMs: settings.export.flushIntervalMs,
-      exportTimeoutMs: settings.export.timeoutMs,
+      maxBatchSize: settings.export.maxBatchSize,
+      flushIntervalMs: settings.export.flushIntervalMs,
+      timeoutMs: settings.export.timeoutMs,
     });
     dc.subscribe(RESPONSE_FINISH, this.onResponseFinish);
   }
@@ -494,68 +504,58 @@ export class GatewayTracer {
 
   /**
    * Exports a kept request's spans — its attempts as CLIENT children, then the SERVER span —
-   * built straight from the recorded data (core/otel finished-span.ts), not through SDK spans.
+   * encoded straight from the recorded data (core/otel otlp-span-encoder.ts).
    */
   emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
-    const tracing = this.tracing;
+    const exporter = this.exporter;
     const parent = r.parentContext;
-    const traceState = tracing.traceState(r.head.tracestate);
-    const server = tracing.finish({
+    const tracestate = r.head.tracestate;
+    for (const a of r.attemptSpans) {
+      // endMs still null: the downstream went away while this attempt was running.
+      const cancelled = a.endMs === null;
+      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
+      exporter.add({
+        name: a.name,
+        kind: SpanKind.CLIENT,
+        traceId: r.traceId,
+        spanId: a.spanId,
+        tracestate,
+        parent: { spanId: r.spanId, isRemote: false },
+        startMs: a.startMs,
+        endMs: a.endMs ?? endMs,
+        attributes: a.attributes,
+        error: cancelled ? 'cancelled' : a.error,
+      });
+    }
+    exporter.add({
       name: r.spanName,
       kind: SpanKind.SERVER,
       traceId: r.traceId,
       spanId: r.spanId,
-      traceState,
-      parent:
-        parent === null
-          ? undefined
-          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
+      tracestate,
+      parent: parent === null ? null : { spanId: parent.spanId, isRemote: true },
       startMs: r.startMs,
       endMs,
       attributes,
       links: r.links,
       error,
     });
-    const spans: ReadableSpan[] = [];
-    for (const a of r.attemptSpans) {
-      // endMs still null: the downstream went away while this attempt was running.
-      const cancelled = a.endMs === null;
-      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
-      spans.push(
-        tracing.finish({
-          name: a.name,
-          kind: SpanKind.CLIENT,
-          traceId: r.traceId,
-          spanId: a.spanId,
-          traceState,
-          parent: server.spanContext(),
-          startMs: a.startMs,
-          endMs: a.endMs ?? endMs,
-          attributes: a.attributes,
-          error: cancelled ? 'cancelled' : a.error,
-        }),
-      );
-    }
-    spans.push(server);
-    tracing.exportKept(spans);
   }
 
   /** Every counter, for an admin endpoint or a metrics exporter. */
   snapshot() {
-    const otel = this.tracing.counters();
     return {
       sampling: this.sampler.counters,
       cost_cap_dropped: Object.fromEntries(this.sampler.costCap?.dropped ?? []),
       invalid_inbound: this.counters.invalidInbound,
       debug_token_rejected: this.counters.tokenRejected,
       tracing_errors: this.counters.tracingErrors,
-      export: otel.export,
-      held: otel.decisions,
+      export: { ...this.exporter.counters },
     };
   }
 
   shutdown(): Promise<void> {
     dc.unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
-    return this.tracing.shutdown();
+    return this.exporter.shutdown();
   }
 }
