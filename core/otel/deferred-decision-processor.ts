@@ -83,6 +83,15 @@ export class DeferredDecisionProcessor implements SpanProcessor {
     }
   }
 
+  /**
+   * Spans already decided as kept by their host (which held them itself): forwarded together
+   * and counted as kept, without the per-span bookkeeping above.
+   */
+  forwardKept(spans: readonly ReadableSpan[]): void {
+    this.counters.kept += spans.length;
+    for (const s of spans) this.next.onEnd(s);
+  }
+
   private remember(root: string, kept: boolean): void {
     if (this.decided.has(root)) {
       this.decided.set(root, kept);

@@ -32,6 +32,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { BoundedAdmission, CountingExporter, type ExportCounters } from './counting-exporter.ts';
+import { FinishedSpan, type FinishedSpanInit } from './finished-span.ts';
 import { type DecisionCounters, DeferredDecisionProcessor } from './deferred-decision-processor.ts';
 
 export interface TracingOptions {
@@ -46,6 +47,15 @@ export interface TracingOptions {
 
 export interface Tracing {
   tracer: Tracer;
+  /**
+   * A finished span with this provider's resource, scope and limits, built without an SDK Span
+   * (finished-span.ts): for hosts that only create spans once a request is decided and over.
+   */
+  finish(init: FinishedSpanInit): ReadableSpan;
+  /** Exports spans whose request was kept (counted as kept; admitted under max_queue_size). */
+  exportKept(spans: readonly ReadableSpan[]): void;
+  /** A TraceState for a tracestate string (the last one is reused: a kept rate writes the same one). */
+  traceState(tracestate: string): TraceState;
   /**
    * The ids the next span started (synchronously, right after) will get: `traceId` applies
    * only to a root span (a child inherits its parent's). A head sampler decides from the trace
@@ -150,8 +160,14 @@ export function startTracing(o: TracingOptions): Tracing {
     spanLimits: SPAN_LIMITS,
   });
   const tracer = provider.getTracer('meshtrace');
+  // The SDK tracer's scope, so finished spans group with SDK ones in an export.
+  const scope: InstrumentationScope = (tracer as unknown as { instrumentationScope: InstrumentationScope })
+    .instrumentationScope ?? { name: 'meshtrace' };
   return {
     tracer,
+    finish: (init) => new FinishedSpan(init, resource, scope, SPAN_LIMITS),
+    exportKept: (spans) => decisions.forwardKept(spans),
+    traceState: (ts) => sampler.traceState(ts),
     presetIds: (traceId, spanId) => {
       ids.nextTrace = traceId;
       ids.nextSpan = spanId;

@@ -17,7 +17,7 @@
 // the per-request path allocates little and only fixed-shape objects — one GatewayRequest
 // holding plain facts, no named closure per request (the plugin runs under tsx, whose keepNames
 // transform turns every named closure into an Object.defineProperty call) — and the span's
-// attributes and the span bytes (core/otel otlp-span-encoder.ts) are built only for a kept request.
+// attributes and exported spans (core/otel FinishedSpan) are built only for a kept request.
 //
 // Under express every `res`, and under express-gateway every `req` too, gets a hidden class
 // (V8 map) of its own: V8's IC log shows each property looked up through their prototypes
@@ -36,10 +36,9 @@
 import dc from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { SpanKind } from '@opentelemetry/api';
-import { EncodedSpanExporter } from '../../core/otel/encoded-span-exporter.ts';
-import { KEPT_BY } from '../../core/otel/index.ts';
-import type { SpanLinkRecord } from '../../core/otel/otlp-span-encoder.ts';
+import { type Link, SpanKind } from '@opentelemetry/api';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { KEPT_BY, startTracing, type Tracing } from '../../core/otel/index.ts';
 import {
   assessTrust,
   EdgeSampler,
@@ -408,15 +407,17 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
     return this.asParent ? this.inbound : null;
   }
 
-  get links(): SpanLinkRecord[] {
+  get links(): Link[] {
     const inbound = this.inbound;
     if (this.verdict.attach !== 'link' || inbound === null) return [];
     return [
       {
-        traceId: inbound.traceId,
-        spanId: inbound.spanId,
-        traceFlags: inbound.sampled ? 1 : 0,
-        isRemote: true,
+        context: {
+          traceId: inbound.traceId,
+          spanId: inbound.spanId,
+          traceFlags: inbound.sampled ? 1 : 0,
+          isRemote: true,
+        },
         attributes: { 'meshtrace.link.reason': 'untrusted_inbound_context' },
       },
     ];
@@ -433,17 +434,8 @@ function writes(out: readonly [string, string][], name: string): boolean {
   return false;
 }
 
-/** The SDK's default span limits, as the gateway's spans had them when they went through the SDK. */
-const SPAN_LIMITS = {
-  attributeCountLimit: 64,
-  attributeValueLengthLimit: 1024,
-  linkCountLimit: 8,
-  attributePerLinkCountLimit: 64,
-};
-
 export class GatewayTracer {
-  /** Kept spans go out through here (core/otel encoded-span-exporter.ts). */
-  readonly exporter: EncodedSpanExporter;
+  readonly tracing: Tracing;
   readonly sampler: EdgeSampler;
   /** Outbound propagation is W3C alone (the default): the common case gets a direct path. */
   readonly w3cOnly: boolean;
@@ -464,15 +456,13 @@ export class GatewayTracer {
   constructor(readonly settings: GatewaySettings) {
     this.sampler = new EdgeSampler(settings.sampling);
     this.w3cOnly = settings.outbound.length === 1 && settings.outbound[0] === 'w3c';
-    this.exporter = new EncodedSpanExporter({
-      url: settings.otlpUrl,
-      resource: { 'service.name': settings.serviceName },
-      scope: { name: 'meshtrace' },
-      limits: SPAN_LIMITS,
+    this.tracing = startTracing({
+      serviceName: settings.serviceName,
+      otlpUrl: settings.otlpUrl,
       maxQueueSize: settings.export.maxQueueSize,
-      maxBatchSize: settings.export.maxBatchSize,
-      flushIntervalMs: settings.export.flushIntervalMs,
-      timeoutMs: settings.export.timeoutMs,
+      maxExportBatchSize: settings.export.maxBatchSize,
+      scheduledDelayMs: settings.export.flushIntervalMs,
+      exportTimeoutMs: settings.export.timeoutMs,
     });
     dc.subscribe(RESPONSE_FINISH, this.onResponseFinish);
   }
@@ -504,58 +494,68 @@ export class GatewayTracer {
 
   /**
    * Exports a kept request's spans — its attempts as CLIENT children, then the SERVER span —
-   * encoded straight from the recorded data (core/otel otlp-span-encoder.ts).
+   * built straight from the recorded data (core/otel finished-span.ts), not through SDK spans.
    */
   emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
-    const exporter = this.exporter;
+    const tracing = this.tracing;
     const parent = r.parentContext;
-    const tracestate = r.head.tracestate;
-    for (const a of r.attemptSpans) {
-      // endMs still null: the downstream went away while this attempt was running.
-      const cancelled = a.endMs === null;
-      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
-      exporter.add({
-        name: a.name,
-        kind: SpanKind.CLIENT,
-        traceId: r.traceId,
-        spanId: a.spanId,
-        tracestate,
-        parent: { spanId: r.spanId, isRemote: false },
-        startMs: a.startMs,
-        endMs: a.endMs ?? endMs,
-        attributes: a.attributes,
-        error: cancelled ? 'cancelled' : a.error,
-      });
-    }
-    exporter.add({
+    const traceState = tracing.traceState(r.head.tracestate);
+    const server = tracing.finish({
       name: r.spanName,
       kind: SpanKind.SERVER,
       traceId: r.traceId,
       spanId: r.spanId,
-      tracestate,
-      parent: parent === null ? null : { spanId: parent.spanId, isRemote: true },
+      traceState,
+      parent:
+        parent === null
+          ? undefined
+          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
       startMs: r.startMs,
       endMs,
       attributes,
       links: r.links,
       error,
     });
+    const spans: ReadableSpan[] = [];
+    for (const a of r.attemptSpans) {
+      // endMs still null: the downstream went away while this attempt was running.
+      const cancelled = a.endMs === null;
+      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
+      spans.push(
+        tracing.finish({
+          name: a.name,
+          kind: SpanKind.CLIENT,
+          traceId: r.traceId,
+          spanId: a.spanId,
+          traceState,
+          parent: server.spanContext(),
+          startMs: a.startMs,
+          endMs: a.endMs ?? endMs,
+          attributes: a.attributes,
+          error: cancelled ? 'cancelled' : a.error,
+        }),
+      );
+    }
+    spans.push(server);
+    tracing.exportKept(spans);
   }
 
   /** Every counter, for an admin endpoint or a metrics exporter. */
   snapshot() {
+    const otel = this.tracing.counters();
     return {
       sampling: this.sampler.counters,
       cost_cap_dropped: Object.fromEntries(this.sampler.costCap?.dropped ?? []),
       invalid_inbound: this.counters.invalidInbound,
       debug_token_rejected: this.counters.tokenRejected,
       tracing_errors: this.counters.tracingErrors,
-      export: { ...this.exporter.counters },
+      export: otel.export,
+      held: otel.decisions,
     };
   }
 
   shutdown(): Promise<void> {
     dc.unsubscribe(RESPONSE_FINISH, this.onResponseFinish);
-    return this.exporter.shutdown();
+    return this.tracing.shutdown();
   }
 }

@@ -66,7 +66,7 @@ test('collector down: every request succeeds, failed exports are counted', async
     `statuses: ${statuses.join(',')}`,
   );
   const c = await waitFor('export failures to be counted', () => {
-    const now = mt.tracer.exporter.counters;
+    const now = mt.tracer.tracing.counters().export;
     // 60 requests × (SERVER span + one attempt span)
     return now.failed + now.queueFull === 120 ? now : null;
   });
@@ -97,7 +97,7 @@ test('collector hanging for 5 s: requests are not held up, spans past the queue 
   const median = [...latenciesMs].sort((a, b) => a - b)[latenciesMs.length >> 1]!;
   t.true(median < 2500, `median request latency ${median.toFixed(1)} ms`);
   const c = await waitFor('drops to be counted', () => {
-    const now = mt.tracer.exporter.counters;
+    const now = mt.tracer.tracing.counters().export;
     return now.queueFull > 0 ? now : null;
   });
   t.true(c.inFlight <= 8);
