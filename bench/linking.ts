@@ -19,6 +19,7 @@
 // Options: --requests N (300 per level)  --warmup N (150)  --levels 1,4,8,32  --threshold 0.9 (the sidecars')
 //          --offline-threshold 0.8 (the collector's default)
 //          --record FILE (write each level's spans, ground truth and roots as JSON, for offline study)
+//          --envoy-workers N (2, Istio's default sidecar concurrency)
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
       threshold: { type: 'string', default: '0.9' },
       'offline-threshold': { type: 'string', default: '0.8' },
       record: { type: 'string' },
+      'envoy-workers': { type: 'string', default: '2' },
     },
   });
   const requests = Number(values.requests);
@@ -98,6 +100,9 @@ async function main(): Promise<number> {
       throw new Error(`--${name} must be a non-negative integer, got '${values[name]}'`);
   if (!(threshold >= 0.5 && threshold <= 1))
     throw new Error(`--threshold must be within [0.5, 1], got '${values.threshold}'`);
+  const envoyWorkers = Number(values['envoy-workers']);
+  if (!Number.isInteger(envoyWorkers) || envoyWorkers < 1 || envoyWorkers > 16)
+    throw new Error(`--envoy-workers must be an integer 1-16, got '${values['envoy-workers']}'`);
   if (levels.some((c) => !Number.isInteger(c) || c < 1 || c > 256))
     throw new Error(`--levels must be integers 1-256, got '${values.levels}'`);
 
@@ -112,9 +117,10 @@ async function main(): Promise<number> {
     const mesh = await startLegacyMesh(t, {
       collector: `http://127.0.0.1:${collector.httpPort}`,
       linkingParameters: { threshold },
+      envoyConcurrency: envoyWorkers,
     });
     console.log(
-      `bench:linking — 4 legacy services (Python, Go, Node) behind Envoy 1.40 sidecars (2 workers each), ` +
+      `bench:linking — 4 legacy services (Python, Go, Node) behind Envoy 1.40 sidecars (${envoyWorkers} worker(s) each), ` +
         `${requests} requests per level after ${warmup} at concurrency 1; link threshold ${threshold} at the sidecars, ${offlineThreshold} offline`,
     );
     const warm = await drive(mesh.order, 1, warmup, 'warmup');
