@@ -79,6 +79,28 @@ function score(spans: Span[], links: { outboundSpanId: string; inboundSpanId: st
   return { correct, wrong: links.length - correct, edges: truth.size };
 }
 
+/**
+ * A model learned from 40 requests alone on the loop, and a window of 120 requests ~600 µs apart
+ * on average (the loop busy about 75 % of the time) whose calls carry no context.
+ */
+function busyLoop(): { model: ReturnType<typeof learnChainModel>; window: Span[] } {
+  const model = learnChainModel(
+    eventLoop(
+      Array.from({ length: 40 }, (_, i) => i * 50_000),
+      true,
+      1,
+    ),
+  );
+  const rnd = lcg(21);
+  const arrivals: number[] = [];
+  let at = 0;
+  for (let i = 0; i < 120; i++) {
+    at += rnd() * 1_200;
+    arrivals.push(Math.round(at));
+  }
+  return { model, window: eventLoop(arrivals, false, 3) };
+}
+
 test('orderedLogPdf: the log-normal up to its inflection, log-concave everywhere', (t) => {
   fc.assert(
     fc.property(
@@ -103,22 +125,7 @@ test('orderedLogPdf: the log-normal up to its inflection, log-concave everywhere
 });
 
 test('an event loop under load: the ordered shape links what independent delays cross, and auto picks it', (t) => {
-  const model = learnChainModel(
-    eventLoop(
-      Array.from({ length: 40 }, (_, i) => i * 50_000),
-      true,
-      1,
-    ),
-  );
-  // 120 requests, ~600 µs apart on average: the loop is busy about 75 % of the time.
-  const rnd = lcg(21);
-  const arrivals: number[] = [];
-  let at = 0;
-  for (let i = 0; i < 120; i++) {
-    at += rnd() * 1_200;
-    arrivals.push(Math.round(at));
-  }
-  const window = eventLoop(arrivals, false, 3);
+  const { model, window } = busyLoop();
 
   // The reaction model alone: order evidence (next test) off.
   const opts = { orderEvidence: false } as const;
@@ -137,21 +144,7 @@ test('an event loop under load: the ordered shape links what independent delays 
 });
 
 test('an event loop under load: requests served in their turn at both ends confirm the weak arrival trigger', (t) => {
-  const model = learnChainModel(
-    eventLoop(
-      Array.from({ length: 40 }, (_, i) => i * 50_000),
-      true,
-      1,
-    ),
-  );
-  const rnd = lcg(21);
-  const arrivals: number[] = [];
-  let at = 0;
-  for (let i = 0; i < 120; i++) {
-    at += rnd() * 1_200;
-    arrivals.push(Math.round(at));
-  }
-  const window = eventLoop(arrivals, false, 3);
+  const { model, window } = busyLoop();
   const offLinks = assignByChains(window, model, { orderEvidence: false }).links;
   const onLinks = assignByChains(window, model).links;
   const off = score(window, offLinks);
