@@ -142,6 +142,15 @@ test('the linked call carries the inbound span as parent and the linking facts o
   t.is(client.attributes['meshtrace.link.provisional'], undefined);
   t.is(server.attributes['meshtrace.workload'], 'orders');
   t.is(server.attributes['meshtrace.link.method'], undefined, 'no decision on the inbound side');
+  // The VM (in Envoy: the worker thread) that saw each stream. This host runs the inbound and
+  // the outbound filter in two VMs, so the ids differ; each stays the same for its VM.
+  const worker = (sp: typeof server) => sp.attributes['meshtrace.link.worker'];
+  for (const sp of [server, client])
+    t.true(Number.isInteger(worker(sp)) && (worker(sp) as number) > 0, `worker id ${worker(sp)}`);
+  t.not(worker(client), worker(server));
+  const again = call(s, '/stock/2');
+  finish(again);
+  t.is(worker(exported(s.outbound).at(-1)!), worker(client));
 });
 
 test('nothing in flight: the call starts its own trace and is counted as none', async (t) => {

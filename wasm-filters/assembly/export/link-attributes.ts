@@ -3,6 +3,9 @@
 // array of strings — so they are written here rather than widening every attribute's storage.
 //
 //   meshtrace.workload           string   both sides: the workload whose requests can be linked
+//   meshtrace.link.worker        int      both sides: this Wasm VM's id, one per Envoy worker thread
+//                                         (a worker forwards what it sees in order; two workers may
+//                                         not — evidence for the collector, analysis/linking)
 //   meshtrace.link.method        string   outbound: none | single | model | provisional
 //   meshtrace.link.inflight      int      outbound: inbound requests in flight when the call left
 //   meshtrace.link.inferred      bool     linked by the proxy (the parent was not sent by the app)
@@ -17,6 +20,8 @@ import { ByteWriter, varintSize } from './byte-writer';
 
 export class LinkAttributes {
   workload: string = '';
+  /** 0 = unknown (not written). */
+  worker: u32 = 0;
   /** "" on the inbound side (no decision is taken there). */
   method: string = '';
   inflight: i32 = 0;
@@ -102,6 +107,7 @@ function protoStringArray(w: ByteWriter, key: string, values: string[]): void {
 
 export function writeLinkAttributesProto(w: ByteWriter, a: LinkAttributes): void {
   protoString(w, 'meshtrace.workload', a.workload);
+  if (a.worker != 0) protoInt(w, 'meshtrace.link.worker', a.worker);
   if (a.method.length == 0) return;
   protoString(w, 'meshtrace.link.method', a.method);
   protoInt(w, 'meshtrace.link.inflight', a.inflight);
@@ -123,6 +129,7 @@ function jsonAttr(key: string, value: string): string {
 /** The same attributes as OTLP/JSON KeyValue objects, comma-separated (no surrounding brackets). */
 export function linkAttributesJson(a: LinkAttributes): string {
   let s = jsonAttr('meshtrace.workload', `{"stringValue":${quote(a.workload)}}`);
+  if (a.worker != 0) s += ',' + jsonAttr('meshtrace.link.worker', `{"intValue":"${a.worker}"}`);
   if (a.method.length == 0) return s;
   s += ',' + jsonAttr('meshtrace.link.method', `{"stringValue":${quote(a.method)}}`);
   s += ',' + jsonAttr('meshtrace.link.inflight', `{"intValue":"${a.inflight}"}`);

@@ -25,7 +25,7 @@ import {
   replaceHeaderMapValue,
   setTickPeriod,
 } from '../abi/hostcalls';
-import { nowNanos } from '../abi/wasi';
+import { nowNanos, randomU64 } from '../abi/wasi';
 import { Exporter } from '../export/exporter';
 import { fillHttpAttributes, readResponseCode, SpanKind, SpanRecord } from '../export/span-record';
 import { HeaderPairs } from '../abi/headers';
@@ -393,10 +393,21 @@ class StreamLink {
   decision: LinkDecision | null = null;
 }
 
+/**
+ * This VM's id: Envoy runs one VM per worker thread, so it names the worker that saw a stream.
+ * Drawn once, never 0; 31 bits keep it a small positive int in every OTLP encoding.
+ */
+let vmId: u32 = 0;
+function thisVm(): u32 {
+  while (vmId == 0) vmId = <u32>(randomU64() & 0x7fffffff);
+  return vmId;
+}
+
 /** The span's linking facts (export/link-attributes.ts). */
 function linkAttributes(workload: string, d: LinkDecision | null): LinkAttributes {
   const a = new LinkAttributes();
   a.workload = workload;
+  a.worker = thisVm();
   if (d === null) return a;
   a.method = LINK_METHOD_NAMES[d.method];
   a.inflight = d.inflight;
