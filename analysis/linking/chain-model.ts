@@ -63,6 +63,8 @@ export interface WorkloadChains {
   byType: Map<string, TriggerStats>;
   /** Keyed `<request op>\u0000<call op>`. */
   values: Map<string, ValueMatch>;
+  /** Per request operation: how many clean requests made each number of calls. */
+  callCounts: Map<string, Map<number, number>>;
 }
 
 /** The digit-bearing segments of a span's url.path (ids, numbers): what an operation key drops. */
@@ -143,12 +145,15 @@ export function learnChainModel(spans: readonly Span[]): ChainModel {
     if (s.kind !== 'server' || w === null || overlapsAny(uncertain.get(w), s.startUs, s.endUs)) continue;
     let wc = model.workloads.get(w);
     if (!wc) {
-      wc = { requests: 0, byType: new Map(), values: new Map() };
+      wc = { requests: 0, byType: new Map(), values: new Map(), callCounts: new Map() };
       model.workloads.set(w, wc);
       gaps.set(w, new Map());
     }
     wc.requests++;
     const mine = calls.get(s) ?? [];
+    const counts = wc.callCounts.get(operationOf(s)) ?? new Map<number, number>();
+    wc.callCounts.set(operationOf(s), counts);
+    counts.set(mine.length, (counts.get(mine.length) ?? 0) + 1);
     const own = pathValues(s);
     for (const c of mine) {
       const k = `${operationOf(s)}\u0000${operationOf(c)}`;

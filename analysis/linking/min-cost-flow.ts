@@ -103,13 +103,20 @@ export class MinCostFlow {
    * back to `to` that avoids `e`. The optimal residual graph has no negative cycle, so
    * potentials from one Bellman-Ford pass (Johnson) make every reduced cost ≥ 0 and each
    * detour is a Dijkstra search that stops as soon as it reaches `to`.
-   * Infinity when no alternative exists.
+   * Infinity when no alternative exists. Edges in `alsoBanned` (same graph) may not carry the
+   * re-routed unit either: the cost of giving up all of them at once.
    */
-  detourCost(e: EdgeRef): number {
+  detourCost(e: EdgeRef, alsoBanned: readonly EdgeRef[] = []): number {
     const pot = this.detourPotential ?? this.residualPotential();
     this.detourPotential = pot;
     const banned = this.adj[e.from]![e.index]!;
     const bannedReverse = this.adj[banned.to]![banned.rev]!;
+    const others = new Set<Edge>();
+    for (const b of alsoBanned) {
+      const x = this.adj[b.from]![b.index]!;
+      others.add(x);
+      others.add(this.adj[x.to]![x.rev]!);
+    }
     const target = banned.to;
     const dist = new Float64Array(this.nodes).fill(Number.POSITIVE_INFINITY);
     dist[e.from] = 0;
@@ -122,7 +129,7 @@ export class MinCostFlow {
       const edges = this.adj[u]!;
       for (let i = 0; i < edges.length; i++) {
         const x = edges[i]!;
-        if (x.cap <= 0 || x === banned || x === bannedReverse) continue;
+        if (x.cap <= 0 || x === banned || x === bannedReverse || others.has(x)) continue;
         const nd = d + Math.max(0, x.cost + pot[u]! - pot[x.to]!);
         if (nd < dist[x.to]! - 1e-12) {
           dist[x.to] = nd;

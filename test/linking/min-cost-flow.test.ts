@@ -1,11 +1,12 @@
 // The solver against brute force on small seeded assignment problems: optimum, and the
-// detour cost (best assignment without one chosen edge) behind every link confidence.
+// detour cost (best assignment without one chosen edge — or without it and a set of rivals)
+// behind every link confidence.
 import test from 'ava';
 import { Prng } from '../../analysis/generate/prng.ts';
 import { MinCostFlow } from '../../analysis/linking/min-cost-flow.ts';
 
 /** Best total cost of assigning each row to a distinct column, or to "none" at `skip`; `banned` cells excluded. */
-function bruteForce(cost: number[][], skip: number, banned?: [number, number]): number {
+function bruteForce(cost: number[][], skip: number, ...banned: [number, number][]): number {
   const cols = cost[0]!.length;
   let best = Number.POSITIVE_INFINITY;
   const used = new Array<boolean>(cols).fill(false);
@@ -16,7 +17,7 @@ function bruteForce(cost: number[][], skip: number, banned?: [number, number]): 
     }
     go(r + 1, acc + skip);
     for (let c = 0; c < cols; c++) {
-      if (used[c] || (banned && banned[0] === r && banned[1] === c)) continue;
+      if (used[c] || banned.some(([br, bc]) => br === r && bc === c)) continue;
       used[c] = true;
       go(r + 1, acc + cost[r]![c]!);
       used[c] = false;
@@ -51,6 +52,41 @@ test('optimum and detour costs match brute force on 200 random 4×4 problems', (
       }
     }
   }
+});
+
+test('detour cost without a chosen edge and its rivals into the same column matches brute force', (t) => {
+  // assign-chains.ts asks "how sure is this call a first call": the chosen arrival → start edge
+  // and every other arrival's edge into that start are given up at once.
+  const p = new Prng(17);
+  let checked = 0;
+  for (let round = 0; round < 200; round++) {
+    const rows = p.int(2, 5);
+    const cols = p.int(1, 5);
+    const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => p.int(0, 50)));
+    const skip = 40;
+    const g = new MinCostFlow(2 + rows + cols);
+    const cells = cost.map((row, r) => row.map((c, col) => g.addEdge(2 + r, 2 + rows + col, 1, c)));
+    for (let r = 0; r < rows; r++) {
+      g.addEdge(0, 2 + r, 1, 0);
+      g.addEdge(2 + r, 1, 1, skip);
+    }
+    for (let c = 0; c < cols; c++) g.addEdge(2 + rows + c, 1, 1, 0);
+    g.solve(0, 1);
+    const best = bruteForce(cost, skip);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++) {
+        if (g.flowOn(cells[r]![c]!) === 0) continue;
+        const rivals = Array.from({ length: rows }, (_, x) => x).filter((x) => x !== r && p.int(0, 2) === 1);
+        const detour = g.detourCost(
+          cells[r]![c]!,
+          rivals.map((x) => cells[x]![c]!),
+        );
+        const banned = [[r, c], ...rivals.map((x) => [x, c])] as [number, number][];
+        t.is(detour, bruteForce(cost, skip, ...banned) - best, `round ${round} cell ${r},${c} rivals ${rivals}`);
+        checked++;
+      }
+  }
+  t.true(checked > 200, `${checked} chosen edges checked`);
 });
 
 test('a negative cost is refused with the edge named', (t) => {
