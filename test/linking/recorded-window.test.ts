@@ -32,7 +32,8 @@ test('a recorded ambiguous window: provisional calls are re-parented to the grou
   t.log(
     `edges ${after.edges}: correct ${before.correct} → ${after.correct}, wrong ${after.wrong}, unlinked ${after.unlinked}`,
   );
-  t.true(after.correct >= before.correct + 120, `re-parented: ${after.correct - before.correct} more correct edges`);
+  // Measured 2026-12-05: 346 → 747 of 828 (runs matched to requests; trigger by trigger: 508).
+  t.true(after.correct >= 0.85 * after.edges, `${after.correct} of ${after.edges} edges right`);
   t.true(wrongShare(after) <= 0.02, `wrong among linked ${(100 * wrongShare(after)).toFixed(2)} %`);
   t.true(after.exact > before.exact, 'some requests now have their whole trace exactly right');
   // Every re-parented call carries the marks the UI shows inferred links by.
