@@ -3,7 +3,7 @@
 // behind every link confidence.
 import test from 'ava';
 import { Prng } from '../../analysis/generate/prng.ts';
-import { MinCostFlow } from '../../analysis/linking/min-cost-flow.ts';
+import { type EdgeRef, MinCostFlow } from '../../analysis/linking/min-cost-flow.ts';
 
 /** Best total cost of assigning each row to a distinct column, or to "none" at `skip`; `banned` cells excluded. */
 function bruteForce(cost: number[][], skip: number, ...banned: [number, number][]): number {
@@ -27,6 +27,20 @@ function bruteForce(cost: number[][], skip: number, ...banned: [number, number][
   return best;
 }
 
+/** Rows to distinct columns or to "none" at `skip`: source 0, sink 1, then rows, then columns. */
+function assignmentGraph(cost: number[][], skip: number): { g: MinCostFlow; cells: EdgeRef[][] } {
+  const rows = cost.length;
+  const cols = cost[0]!.length;
+  const g = new MinCostFlow(2 + rows + cols);
+  const cells = cost.map((row, r) => row.map((c, col) => g.addEdge(2 + r, 2 + rows + col, 1, c)));
+  for (let r = 0; r < rows; r++) {
+    g.addEdge(0, 2 + r, 1, 0);
+    g.addEdge(2 + r, 1, 1, skip);
+  }
+  for (let c = 0; c < cols; c++) g.addEdge(2 + rows + c, 1, 1, 0);
+  return { g, cells };
+}
+
 test('optimum and detour costs match brute force on 200 random 4×4 problems', (t) => {
   const p = new Prng(9);
   for (let round = 0; round < 200; round++) {
@@ -34,13 +48,7 @@ test('optimum and detour costs match brute force on 200 random 4×4 problems', (
     const cols = p.int(1, 5);
     const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => p.int(0, 50)));
     const skip = 40;
-    const g = new MinCostFlow(2 + rows + cols);
-    const cells = cost.map((row, r) => row.map((c, col) => g.addEdge(2 + r, 2 + rows + col, 1, c)));
-    for (let r = 0; r < rows; r++) {
-      g.addEdge(0, 2 + r, 1, 0);
-      g.addEdge(2 + r, 1, 1, skip);
-    }
-    for (let c = 0; c < cols; c++) g.addEdge(2 + rows + c, 1, 1, 0);
+    const { g, cells } = assignmentGraph(cost, skip);
     const { flow, cost: total } = g.solve(0, 1);
     t.is(flow, rows);
     const best = bruteForce(cost, skip);
@@ -64,13 +72,7 @@ test('detour cost without a chosen edge and its rivals into the same column matc
     const cols = p.int(1, 5);
     const cost = Array.from({ length: rows }, () => Array.from({ length: cols }, () => p.int(0, 50)));
     const skip = 40;
-    const g = new MinCostFlow(2 + rows + cols);
-    const cells = cost.map((row, r) => row.map((c, col) => g.addEdge(2 + r, 2 + rows + col, 1, c)));
-    for (let r = 0; r < rows; r++) {
-      g.addEdge(0, 2 + r, 1, 0);
-      g.addEdge(2 + r, 1, 1, skip);
-    }
-    for (let c = 0; c < cols; c++) g.addEdge(2 + rows + c, 1, 1, 0);
+    const { g, cells } = assignmentGraph(cost, skip);
     g.solve(0, 1);
     const best = bruteForce(cost, skip);
     for (let r = 0; r < rows; r++)
