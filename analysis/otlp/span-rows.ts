@@ -43,6 +43,7 @@ const SCOPE: Layout = { 1: LEN, 2: LEN, 3: KEY_VALUE, 4: VARINT };
 const EVENT: Layout = { 1: I64, 2: LEN, 3: KEY_VALUE, 4: VARINT };
 const LINK: Layout = { 1: LEN, 2: LEN, 3: LEN, 4: KEY_VALUE, 5: VARINT };
 const STATUS: Layout = { 2: LEN, 3: VARINT };
+const RESOURCE: Layout = { 1: KEY_VALUE, 2: VARINT };
 const SPAN: Layout = {
   1: LEN,
   2: LEN,
@@ -172,7 +173,10 @@ class SpanRowDecoder {
         expect(tag, LEN);
         const stop = r.delimited(end);
         if (field === 1) {
-          resStart = r.pos; // the last one wins, as in the generated decoder
+          // the last one wins, as in the generated decoder — which still decodes every earlier
+          // one: a malformed one must fail here too
+          if (resStart >= 0) this.check(resStart, resEnd, RESOURCE);
+          resStart = r.pos;
           resEnd = stop;
         } else if (field === 2) scopes.push(r.pos, stop);
         r.pos = stop;
@@ -322,6 +326,7 @@ class SpanRowDecoder {
               links.push(s, stop);
               break;
             default:
+              if (statusS >= 0) this.check(statusS, statusE, STATUS); // as resource in resourceSpans()
               statusS = s;
               statusE = stop;
           }
@@ -581,6 +586,7 @@ class SpanRowDecoder {
             keyS = r.pos;
             keyE = stop;
           } else {
+            if (valS >= 0) this.check(valS, valE, ANY_VALUE); // as resource in resourceSpans()
             valS = r.pos;
             valE = stop;
           }
@@ -627,6 +633,15 @@ class SpanRowDecoder {
       else this.value(valS, valE);
     }
     w.byte(0x7d);
+  }
+
+  /** checkMessage over buf[start, end) without losing the reader's place. */
+  private check(start: number, end: number, layout: Layout): void {
+    const { r } = this;
+    const at = r.pos;
+    r.pos = start;
+    checkMessage(r, end, layout);
+    r.pos = at;
   }
 
   /** Whether bytes equal to buf[start, end) are among this list's keys so far. */

@@ -433,7 +433,12 @@ test('random damage to a valid body: the answer is the one the generated decoder
         return view(actual) === view(expected);
       },
     ),
-    { numRuns: 1500 },
+    {
+      numRuns: 1500,
+      // Found by CI (seed 293633362): a key's tag damaged into a second `value` whose bytes are
+      // no message — the generated decoder reads both and fails, the direct one read only the last.
+      examples: [[[[434, 18]], 590]],
+    },
   );
   t.pass('fc.assert found no counterexample (it throws with one)');
 });
