@@ -355,16 +355,30 @@ function assignWorkload(
     /**
      * The weakest choice that put `c` in its run (detour costs, computed on demand): each call →
      * call trigger on the way up, and that the run's first call was set off by an arrival rather
-     * than by a call (against every arrival at once: which one is step 2's question). A run whose
-     * first call nothing could set off is no evidence at all.
+     * than by a call (against every arrival at once: which one is step 2's question). The way up
+     * ends early at a call whose request is known (certain or anchored): above it, nothing about
+     * `c` is left to decide. A run whose first call nothing could set off is no evidence at all.
      */
+    const headConfidence = new Map<Span, number>();
     const placed = (c: Span): number => {
-      const { root, ks } = pathUp(c);
-      const si = sIndexOf.get(startOf.get(root)!)!;
-      const k = solved.trigger[si]!;
-      if (k < 0) return 0;
-      const arrivals = (intoStart.get(si) ?? []).filter((x) => P[cands[x]!.p]!.ev.kind === 'A');
-      return Math.min(solved.confidence(k, arrivals), ...ks.map((x) => solved.confidence(x)));
+      let conf = 1;
+      let at = c;
+      for (;;) {
+        if (startOf.get(at)!.known !== null) return conf;
+        const up = setOffBy.get(at);
+        if (up === undefined) break;
+        conf = Math.min(conf, solved.confidence(up.k));
+        at = up.call;
+      }
+      let head = headConfidence.get(at);
+      if (head === undefined) {
+        const si = sIndexOf.get(startOf.get(at)!)!;
+        const k = solved.trigger[si]!;
+        const arrivals = (intoStart.get(si) ?? []).filter((x) => P[cands[x]!.p]!.ev.kind === 'A');
+        head = k < 0 ? 0 : solved.confidence(k, arrivals);
+        headConfidence.set(at, head);
+      }
+      return Math.min(conf, head);
     };
     const runs = [...members.entries()]
       .map(([root, calls]) => {
