@@ -36,8 +36,19 @@ export function startProcess(
   };
   child.stdout?.on('data', capture);
   child.stderr?.on('data', capture);
+  // 'exit' can come before the pipes are drained — a process that prints an error and exits
+  // would look silent — so wait for them too, but not forever: a grandchild may hold them open.
+  const drained = Promise.all(
+    [child.stdout, child.stderr].map((s) => (s ? new Promise<void>((r) => s.once('close', () => r())) : undefined)),
+  );
   const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => resolve(code));
+    child.once('exit', (code) => {
+      const timer = setTimeout(() => resolve(code), 1000);
+      void drained.then(() => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
     child.once('error', (err) => {
       buf += `\n[spawn error] ${err.message}`;
       resolve(null);
