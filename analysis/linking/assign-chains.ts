@@ -545,8 +545,8 @@ const KEEPS_CONNECTION = 0.98;
 
 /**
  * Confidence given to a run whose request was served in its turn at both ends (order-evidence.ts):
- * the share of such requests whose run was right on recorded concurrency-8 windows (the solve's
- * ranks are less sure than the truth's: 0.93 there).
+ * the share right of the links it raised to this value on nine recorded concurrency-8 windows of
+ * the legacy topology — 803 of 863 (0.930).
  */
 const ORDER_PRECISION = 0.93;
 
