@@ -27,11 +27,11 @@
 // Options: --rounds N (3)  --round-seconds S (5)  --warmup-requests N (12000)
 //          --warmup-seconds S (2)  --round-warmup-seconds S (1)  --connections N (16)
 //          --processes N (2)
-import { randomBytes } from 'node:crypto';
 import { createServer, type RequestListener } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatTraceparent, newSpanId, newTraceId } from '../core/trace-context/index.ts';
 import { type GatewayLaunch, type RunningGateway, startGateway } from '../test/gateway/gateway-process.ts';
 import { runLoad } from './lib/load.ts';
 import { cpuSeconds } from './lib/proc-cpu.ts';
@@ -44,7 +44,13 @@ const NOOP_PLUGIN = join(import.meta.dirname, 'lib/noop-gateway-plugin.ts');
 // sampler's answer the same for every request: the "1 %" rows kept none and the 100 % rows put
 // every request into one trace.
 const traceparentPerRequest = (): Record<string, string> => ({
-  traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+  traceparent: formatTraceparent({
+    traceId: newTraceId(),
+    spanId: newSpanId(),
+    sampled: true,
+    debug: false,
+    random: false,
+  }),
 });
 const LOAD = { perRequestHeaders: traceparentPerRequest };
 

@@ -282,72 +282,53 @@ function assignWorkload(
     let K = 0;
     for (const c of cands) K = Math.max(K, c.ll);
     for (const v of llNone) K = Math.max(K, v);
+    // Calls joined by call → call triggers, grouped by the call at the top of their run (one
+    // that an arrival, or nothing, set off). A trigger never points forward in time: walks end.
+    const joined = (solved: Solved) => {
+      const setOffBy = new Map<Span, { call: Span; k: number }>();
+      for (const [si, sn] of S.entries()) {
+        const k = solved.trigger[si]!;
+        if (k < 0 || sn.ev.kind !== 'S') continue;
+        const pn = P[cands[k]!.p]!;
+        if (pn.ev.kind !== 'A') setOffBy.set(sn.ev.span, { call: pn.ev.span, k });
+      }
+      const members = new Map<Span, Span[]>();
+      for (const c of calls) {
+        let root = c;
+        for (let up = setOffBy.get(root); up !== undefined; up = setOffBy.get(root)) root = up.call;
+        const l = members.get(root) ?? [];
+        l.push(c);
+        members.set(root, l);
+      }
+      return { setOffBy, members };
+    };
     const forbidden = new Set<number>();
     let solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+    let runsNow = joined(solved);
     // A run no request can contain joined two requests' calls: forbid the trigger that added the
     // first call that does not fit, and solve again (a few rounds at most).
     for (let round = 0; round < MAX_REPAIR_ROUNDS; round++) {
       const before = forbidden.size;
-      const by = new Map<Span, number>();
-      for (const [si, sn] of S.entries()) {
-        const k = solved.trigger[si]!;
-        if (k >= 0 && sn.ev.kind === 'S' && P[cands[k]!.p]!.ev.kind !== 'A') by.set(sn.ev.span, k);
-      }
-      const rootOf = (c: Span): Span => {
-        let r = c;
-        for (let k = by.get(r); k !== undefined; k = by.get(r)) r = P[cands[k]!.p]!.ev.span;
-        return r;
-      };
-      const groups = new Map<Span, Span[]>();
-      for (const c of calls) {
-        const r = rootOf(c);
-        const l = groups.get(r) ?? [];
-        l.push(c);
-        groups.set(r, l);
-      }
-      for (const members of groups.values()) {
-        if (members.length < 2) continue;
-        members.sort((a, b) => a.startUs - b.startUs);
+      for (const group of runsNow.members.values()) {
+        if (group.length < 2) continue;
+        const inOrder = [...group].sort((a, b) => a.startUs - b.startUs);
         let from = Number.POSITIVE_INFINITY;
         let to = 0;
-        for (const c of members) {
+        for (const c of inOrder) {
           from = Math.min(from, c.startUs);
           to = Math.max(to, c.endUs);
           if (fits(from, to)) continue;
-          const k = by.get(c);
-          if (k !== undefined) forbidden.add(k);
+          const up = runsNow.setOffBy.get(c);
+          if (up !== undefined) forbidden.add(up.k);
           break;
         }
       }
       if (forbidden.size === before) break;
       solved = solveTriggers(P.length, S.length, cands, llNone, K, orphanCost, forbidden);
+      runsNow = joined(solved);
     }
+    const { setOffBy, members } = runsNow;
 
-    // Runs: calls joined by call → call triggers, rooted at a call an arrival set off (or none).
-    const setOffBy = new Map<Span, { call: Span; k: number }>();
-    for (const [si, sn] of S.entries()) {
-      const k = solved.trigger[si]!;
-      if (k < 0 || sn.ev.kind !== 'S') continue;
-      const pn = P[cands[k]!.p]!;
-      if (pn.ev.kind !== 'A') setOffBy.set(sn.ev.span, { call: pn.ev.span, k });
-    }
-    // The path up to the root (a trigger never points forward in time, so it ends).
-    const pathUp = (c: Span): { root: Span; ks: number[] } => {
-      let root = c;
-      const ks: number[] = [];
-      for (let up = setOffBy.get(root); up !== undefined; up = setOffBy.get(root)) {
-        ks.push(up.k);
-        root = up.call;
-      }
-      return { root, ks };
-    };
-    const members = new Map<Span, Span[]>();
-    for (const c of calls) {
-      const { root } = pathUp(c);
-      const l = members.get(root) ?? [];
-      l.push(c);
-      members.set(root, l);
-    }
     // Candidates by the start they would set off, to ask how sure a run's first call is a first call.
     const intoStart = new Map<number, number[]>();
     for (const [k, c] of cands.entries()) (intoStart.get(c.s) ?? intoStart.set(c.s, []).get(c.s)!).push(k);
@@ -427,11 +408,16 @@ function assignWorkload(
   };
   const requestIndex = new Map<Span, number>(requests.map((r, i) => [r, i]));
   /** Log-share of the clean requests of `r`'s operation that made `n` calls (Laplace-smoothed). */
+  const countTotals = new Map<Map<number, number>, number>();
   const countLL = (r: Span, n: number): number => {
     const counts = wc.callCounts.get(operationOf(r));
     if (counts === undefined) return 0;
-    let total = 0;
-    for (const v of counts.values()) total += v;
+    let total = countTotals.get(counts);
+    if (total === undefined) {
+      total = 0;
+      for (const v of counts.values()) total += v;
+      countTotals.set(counts, total);
+    }
     return Math.log(((counts.get(n) ?? 0) + 1) / (total + counts.size + 1));
   };
 
