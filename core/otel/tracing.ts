@@ -32,7 +32,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { BoundedAdmission, CountingExporter, type ExportCounters } from './counting-exporter.ts';
-import { FinishedSpan, type FinishedSpanInit } from './finished-span.ts';
+import { DeferredSpan, type SpanRecord } from './finished-span.ts';
 import { type DecisionCounters, DeferredDecisionProcessor } from './deferred-decision-processor.ts';
 
 export interface TracingOptions {
@@ -48,10 +48,11 @@ export interface TracingOptions {
 export interface Tracing {
   tracer: Tracer;
   /**
-   * A finished span with this provider's resource, scope and limits, built without an SDK Span
-   * (finished-span.ts): for hosts that only create spans once a request is decided and over.
+   * A kept span with this provider's resource, scope and limits, built without an SDK Span from
+   * `record` when the exporter first reads it (finished-span.ts DeferredSpan): for hosts that
+   * only create spans once a request is decided and over.
    */
-  finish(init: FinishedSpanInit): ReadableSpan;
+  defer(traceId: string, spanId: string, traceState: TraceState | undefined, record: SpanRecord): ReadableSpan;
   /** Exports spans whose request was kept (counted as kept; admitted under max_queue_size). */
   exportKept(spans: readonly ReadableSpan[]): void;
   /** A TraceState for a tracestate string (the last one is reused: a kept rate writes the same one). */
@@ -165,7 +166,8 @@ export function startTracing(o: TracingOptions): Tracing {
     .instrumentationScope ?? { name: 'meshtrace' };
   return {
     tracer,
-    finish: (init) => new FinishedSpan(init, resource, scope, SPAN_LIMITS),
+    defer: (traceId, spanId, traceState, record) =>
+      new DeferredSpan(traceId, spanId, traceState, record, resource, scope, SPAN_LIMITS),
     exportKept: (spans) => decisions.forwardKept(spans),
     traceState: (ts) => sampler.traceState(ts),
     presetIds: (traceId, spanId) => {

@@ -16,8 +16,9 @@
 // Cost shape (gateway-plugins/README.md, "Cost per request"): most requests are not kept, so
 // the per-request path allocates little and only fixed-shape objects — one GatewayRequest
 // holding plain facts, no named closure per request (the plugin runs under tsx, whose keepNames
-// transform turns every named closure into an Object.defineProperty call) — and the span's
-// attributes and exported spans (core/otel FinishedSpan) are built only for a kept request.
+// transform turns every named closure into an Object.defineProperty call). A kept request hands
+// the exporter its recorded facts (core/otel DeferredSpan, after letting go of req and res); the
+// span's attributes and OTLP shape are built in the export batch, not at the end of the request.
 //
 // Under express every `res`, and under express-gateway every `req` too, gets a hidden class
 // (V8 map) of its own: V8's IC log shows each property looked up through their prototypes
@@ -38,7 +39,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import { type Link, SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { KEPT_BY, startTracing, type Tracing } from '../../core/otel/index.ts';
+import { type FinishedSpanInit, KEPT_BY, type SpanRecord, startTracing, type Tracing } from '../../core/otel/index.ts';
 import {
   assessTrust,
   EdgeSampler,
@@ -146,18 +147,21 @@ function firstHeader(headers: IncomingHttpHeaders, name: string): string | undef
 
 const noHeader = (_name: string): string | undefined => undefined;
 
+/** A kept request's headers once it ended (its span no longer needs them). */
+const NO_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders;
+
 /** An attempt recorded as plain data, exported as a CLIENT span only if its request is kept. */
-class PendingAttempt implements Attempt {
-  readonly name: string;
+class PendingAttempt implements Attempt, SpanRecord {
   readonly spanId = newSpanId();
   readonly startMs = Date.now();
   endMs: number | null = null;
   error: string | null = null;
   readonly headers: [string, string][];
   readonly attributes: Attrs;
+  private readonly host: string;
 
   constructor(
-    owner: GatewayRequest,
+    private readonly owner: GatewayRequest,
     readonly attempt: number,
     readonly endpoint: string,
   ) {
@@ -169,7 +173,7 @@ class PendingAttempt implements Attempt {
       'server.port': Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
       'url.full': endpoint,
     };
-    this.name = `attempt ${attempt} ${u.host}`;
+    this.host = u.host;
     this.headers = owner.outbound(this.spanId);
   }
 
@@ -184,13 +188,37 @@ class PendingAttempt implements Attempt {
       this.error = outcome;
     }
   }
+
+  /** Ends an attempt still running when its request ended (the downstream went away). */
+  cancel(endMs: number): void {
+    if (this.endMs !== null) return;
+    this.endMs = endMs;
+    this.attributes['meshtrace.attempt.outcome'] = 'cancelled';
+    this.error = 'cancelled';
+  }
+
+  spanInit(): FinishedSpanInit {
+    const owner = this.owner;
+    return {
+      name: `attempt ${this.attempt} ${this.host}`,
+      kind: SpanKind.CLIENT,
+      traceId: owner.traceId,
+      spanId: this.spanId,
+      traceState: owner.exported!.spanContext().traceState,
+      parent: owner.exported!.spanContext(),
+      startMs: this.startMs,
+      endMs: this.endMs!,
+      attributes: this.attributes,
+      error: this.error,
+    };
+  }
 }
 
 /**
  * One traced request: the facts gathered at the start, the decision, its attempts. It is also
  * what the samplers read (a SamplingRequest), so a request costs one object, not two.
  */
-class GatewayRequest implements RequestTrace, SamplingRequest {
+class GatewayRequest implements RequestTrace, SamplingRequest, SpanRecord {
   readonly traceId: string;
   readonly spanId: string;
   readonly head: HeadDecision;
@@ -205,7 +233,10 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
   readonly route: string;
   readonly service: string;
   readonly nowMs: number;
-  private readonly headers: IncomingHttpHeaders;
+  private headers: IncomingHttpHeaders;
+  // Released when a kept request ends: its span is built later, from the facts below.
+  private req: IncomingMessage | null;
+  private res: ServerResponse | null;
   /** The valid inbound context (parent or link), null when none. */
   private readonly inbound: TraceContext | null;
   private readonly inboundFormat: TraceFormat | null;
@@ -215,15 +246,25 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
   private readonly userAgent: string | undefined;
   private attempts: PendingAttempt[] | null = null;
   private ended = false;
+  // What the end of a kept request adds to the facts above, for its span (spanInit).
+  endMs = 0;
+  private status = 0;
+  private error: string | null = null;
+  private keptBy = '';
+  private consumer: { id: string; type?: string } | undefined = undefined;
+  /** The SERVER span handed to the exporter, once kept (its context parents the attempts). */
+  exported: ReadableSpan | null = null;
 
   constructor(
     readonly tracer: GatewayTracer,
-    private readonly req: IncomingMessage,
+    req: IncomingMessage,
     headers: IncomingHttpHeaders,
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly info: RequestInfo,
   ) {
     const started = Date.now();
+    this.req = req;
+    this.res = res;
     this.nowMs = started;
     const s = tracer.settings;
     this.headers = headers;
@@ -347,8 +388,8 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
   end(reset: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    const req = this.req;
-    const res = this.res;
+    const req = this.req!;
+    const res = this.res!;
     try {
       const now = Date.now();
       const status = reset && !res.headersSent ? 0 : res.statusCode;
@@ -358,18 +399,48 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
         durationMs: now - this.nowMs,
       });
       if (!final.sampled || final.keptBy === null) return;
-      const error =
+      this.endMs = now;
+      this.status = status;
+      this.error =
         status >= 500 || status === 0 || this.proxyError !== undefined
           ? (this.proxyError ?? (status === 0 ? 'reset' : String(status)))
           : null;
-      this.tracer.emit(this, this.attributes(req, status, error, final.keptBy), error, now);
+      this.keptBy = final.keptBy;
+      // Authentication ran after this stage: what it found is read now, while the request is here.
+      this.consumer = this.info.consumer?.(req);
+      // The span is built at export time: keep the facts, not the request's object graph.
+      this.req = null;
+      this.res = null;
+      this.headers = NO_HEADERS;
+      this.tracer.emit(this);
     } catch {
       this.tracer.counters.tracingErrors++;
     }
   }
 
+  /** The SERVER span, built when first exported (core/otel DeferredSpan). */
+  spanInit(): FinishedSpanInit {
+    const parent = this.parentContext;
+    return {
+      name: this.spanName,
+      kind: SpanKind.SERVER,
+      traceId: this.traceId,
+      spanId: this.spanId,
+      traceState: this.exported!.spanContext().traceState,
+      parent:
+        parent === null
+          ? undefined
+          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
+      startMs: this.nowMs,
+      endMs: this.endMs,
+      attributes: this.attributes(),
+      links: this.links,
+      error: this.error,
+    };
+  }
+
   /** The SERVER span's attributes, built only for a kept request. */
-  private attributes(req: IncomingMessage, status: number, error: string | null, keptBy: string): Attrs {
+  private attributes(): Attrs {
     const info = this.info;
     const a: Attrs = {
       'http.request.method': this.method,
@@ -384,14 +455,14 @@ class GatewayRequest implements RequestTrace, SamplingRequest {
     if (info.pipeline) a['eg.pipeline'] = info.pipeline;
     if (this.inboundFormat !== null) a['meshtrace.inbound.format'] = this.inboundFormat;
     if (this.verdict.debugTokenSubject) a['meshtrace.debug.subject'] = this.verdict.debugTokenSubject;
-    const consumer = info.consumer?.(req);
+    const consumer = this.consumer;
     if (consumer?.id) {
       a['eg.consumer.id'] = String(consumer.id).slice(0, 256);
       if (consumer.type) a['eg.consumer.type'] = String(consumer.type).slice(0, 64);
     }
-    if (status > 0) a['http.response.status_code'] = status;
-    if (error !== null) a['error.type'] = error;
-    a[KEPT_BY] = keptBy;
+    if (this.status > 0) a['http.response.status_code'] = this.status;
+    if (this.error !== null) a['error.type'] = this.error;
+    a[KEPT_BY] = this.keptBy;
     return a;
   }
 
@@ -493,48 +564,22 @@ export class GatewayTracer {
   }
 
   /**
-   * Exports a kept request's spans — its attempts as CLIENT children, then the SERVER span —
-   * built straight from the recorded data (core/otel finished-span.ts), not through SDK spans.
+   * Hands a kept request's spans to the exporter — its attempts as CLIENT children, then the
+   * SERVER span — as DeferredSpans: built from the recorded facts when the export batch reads
+   * them, not here at the end of the request (core/otel finished-span.ts).
    */
-  emit(r: GatewayRequest, attributes: Attrs, error: string | null, endMs: number): void {
+  emit(r: GatewayRequest): void {
     const tracing = this.tracing;
-    const parent = r.parentContext;
     const traceState = tracing.traceState(r.head.tracestate);
-    const server = tracing.finish({
-      name: r.spanName,
-      kind: SpanKind.SERVER,
-      traceId: r.traceId,
-      spanId: r.spanId,
-      traceState,
-      parent:
-        parent === null
-          ? undefined
-          : { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.sampled ? 1 : 0, isRemote: true },
-      startMs: r.startMs,
-      endMs,
-      attributes,
-      links: r.links,
-      error,
-    });
+    const server = tracing.defer(r.traceId, r.spanId, traceState, r);
+    r.exported = server;
+    const attempts = r.attemptSpans;
     const spans: ReadableSpan[] = [];
-    for (const a of r.attemptSpans) {
-      // endMs still null: the downstream went away while this attempt was running.
-      const cancelled = a.endMs === null;
-      if (cancelled) a.attributes['meshtrace.attempt.outcome'] = 'cancelled';
-      spans.push(
-        tracing.finish({
-          name: a.name,
-          kind: SpanKind.CLIENT,
-          traceId: r.traceId,
-          spanId: a.spanId,
-          traceState,
-          parent: server.spanContext(),
-          startMs: a.startMs,
-          endMs: a.endMs ?? endMs,
-          attributes: a.attributes,
-          error: cancelled ? 'cancelled' : a.error,
-        }),
-      );
+    for (let i = 0; i < attempts.length; i++) {
+      const a = attempts[i]!;
+      // Still running: the downstream went away while this attempt was in flight.
+      a.cancel(r.endMs);
+      spans.push(tracing.defer(r.traceId, a.spanId, traceState, a));
     }
     spans.push(server);
     tracing.exportKept(spans);

@@ -1,5 +1,6 @@
 // core/otel FinishedSpan: a span built from recorded data must export exactly as the SDK span
-// for the same data would — same OTLP protobuf bytes — including the SDK's limits.
+// for the same data would — same OTLP protobuf bytes — including the SDK's limits. DeferredSpan,
+// the same span built only when the exporter first reads it, must export the same bytes too.
 import {
   type Attributes,
   context,
@@ -24,7 +25,7 @@ import {
   type SpanLimits,
 } from '@opentelemetry/sdk-trace-base';
 import test from 'ava';
-import { FinishedSpan, type FinishedSpanInit } from '../../core/otel/index.ts';
+import { DeferredSpan, FinishedSpan, type FinishedSpanInit } from '../../core/otel/index.ts';
 
 const LIMITS: SpanLimits = {
   attributeCountLimit: 8,
@@ -147,5 +148,42 @@ for (const [name, c] of cases) {
     t.deepEqual(Buffer.from(b!), Buffer.from(a!));
     t.is(finished.droppedAttributesCount, viaSdk.droppedAttributesCount);
     t.is(finished.droppedLinksCount, viaSdk.droppedLinksCount);
+  });
+}
+
+for (const [name, c] of cases) {
+  test(`DeferredSpan is built once, on the exporter's first read, into FinishedSpan's bytes: ${name}`, (t) => {
+    const resource = resourceFromAttributes({ 'service.name': 'finished-span-test' });
+    const scope: InstrumentationScope = { name: 'meshtrace' };
+    const { tracestate, ...rest } = c;
+    const traceState = tracestate === '' ? undefined : createTraceState(tracestate);
+    const init: FinishedSpanInit = { ...rest, traceState };
+    let built = 0;
+    const deferred = new DeferredSpan(
+      c.traceId,
+      c.spanId,
+      traceState,
+      {
+        spanInit: () => {
+          built++;
+          return init;
+        },
+      },
+      resource,
+      scope,
+      LIMITS,
+    );
+    // What the batch processor reads when the span is handed over: no build yet.
+    t.is(deferred.spanContext().traceFlags & 1, 1);
+    t.is(deferred.spanContext().traceState, traceState);
+    t.is(built, 0);
+    const eager = new FinishedSpan(init, resource, scope, LIMITS);
+    const a = ProtobufTraceSerializer.serializeRequest([eager]);
+    const b = ProtobufTraceSerializer.serializeRequest([deferred]);
+    t.deepEqual(Buffer.from(b!), Buffer.from(a!));
+    t.is(built, 1);
+    t.is(deferred.droppedAttributesCount, eager.droppedAttributesCount);
+    t.is(deferred.droppedLinksCount, eager.droppedLinksCount);
+    t.is(built, 1);
   });
 }
