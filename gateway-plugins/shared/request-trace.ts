@@ -234,7 +234,7 @@ class GatewayRequest implements RequestTrace, SamplingRequest, SpanRecord {
   readonly service: string;
   readonly nowMs: number;
   private headers: IncomingHttpHeaders;
-  // Released when a kept request ends: its span is built later, from the facts below.
+  // Released when the request ends (see end()).
   private req: IncomingMessage | null;
   private res: ServerResponse | null;
   /** The valid inbound context (parent or link), null when none. */
@@ -398,20 +398,22 @@ class GatewayRequest implements RequestTrace, SamplingRequest, SpanRecord {
         reset: reset || this.proxyError !== undefined,
         durationMs: now - this.nowMs,
       });
-      if (!final.sampled || final.keptBy === null) return;
+      const keptBy = final.sampled ? final.keptBy : null;
+      // Authentication ran after this stage: what it found is read now, while the request is here.
+      if (keptBy !== null) this.consumer = this.info.consumer?.(req);
+      // Let go of the request's object graph: the connection keeps this object (its latest
+      // request, for a reset) while it stays open, and a kept span is built later, from facts.
+      this.req = null;
+      this.res = null;
+      this.headers = NO_HEADERS;
+      if (keptBy === null) return;
       this.endMs = now;
       this.status = status;
       this.error =
         status >= 500 || status === 0 || this.proxyError !== undefined
           ? (this.proxyError ?? (status === 0 ? 'reset' : String(status)))
           : null;
-      this.keptBy = final.keptBy;
-      // Authentication ran after this stage: what it found is read now, while the request is here.
-      this.consumer = this.info.consumer?.(req);
-      // The span is built at export time: keep the facts, not the request's object graph.
-      this.req = null;
-      this.res = null;
-      this.headers = NO_HEADERS;
+      this.keptBy = keptBy;
       this.tracer.emit(this);
     } catch {
       this.tracer.counters.tracingErrors++;
