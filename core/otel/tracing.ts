@@ -4,6 +4,7 @@
 //            ─→ BoundedAdmission (≤ max_queue_size spans in flight, else counted drop)
 //            ─→ BatchSpanProcessor (bounded queue, timer + batch-size flush)
 //            ─→ CountingExporter ─→ OTLP/HTTP protobuf exporter → `otlp_url`
+//               (the SDK's transport; DeferredSpans serialized by otlp-span-encoder.ts)
 //
 // The SDK sampler always records (the decision is ours, made at response time); the head
 // decision's tracestate (ot=th) is handed to the SDK through the context so the span carries it.
@@ -17,7 +18,6 @@ import {
   type Tracer,
   type TraceState,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
@@ -33,6 +33,7 @@ import {
 import type { InstrumentationScope } from '@opentelemetry/core';
 import { BoundedAdmission, CountingExporter, type ExportCounters } from './counting-exporter.ts';
 import { DeferredSpan, type SpanRecord } from './finished-span.ts';
+import { otlpHttpSpanExporter } from './otlp-http-exporter.ts';
 import { type DecisionCounters, DeferredDecisionProcessor } from './deferred-decision-processor.ts';
 
 export interface TracingOptions {
@@ -141,9 +142,7 @@ class PresetIdGenerator implements IdGenerator {
 export function startTracing(o: TracingOptions): Tracing {
   const ids = new PresetIdGenerator();
   const maxQueueSize = o.maxQueueSize ?? 2048;
-  const exporter = new CountingExporter(
-    new OTLPTraceExporter({ url: o.otlpUrl, timeoutMillis: o.exportTimeoutMs ?? 10000 }),
-  );
+  const exporter = new CountingExporter(otlpHttpSpanExporter(o.otlpUrl, o.exportTimeoutMs ?? 10000));
   const batch = new BatchSpanProcessor(exporter, {
     maxQueueSize,
     maxExportBatchSize: Math.min(o.maxExportBatchSize ?? 512, maxQueueSize),
