@@ -12,17 +12,18 @@
 // it was not made for: a span that is not a DeferredSpan, several resources or scopes in one
 // batch, or an attribute value other than a string, number, boolean or array of those.
 import { millisToHrTime } from '@opentelemetry/core';
-import type { Attributes, AttributeValue, HrTime, Link, TraceState } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, Link, SpanContext, TraceState } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { ReadableSpan, SpanLimits } from '@opentelemetry/sdk-trace-base';
 import { DeferredSpan, type FinishedSpanInit } from './finished-span.ts';
 import { I32, I64, LEN, ProtoWriter, VARINT, varintSize } from './proto-writer.ts';
 
-// trace.proto Span
-const SPAN_TRACE_ID = 1;
-const SPAN_SPAN_ID = 2;
-const SPAN_TRACE_STATE = 3;
+// trace.proto Span and Span.Link both open with trace_id 1, span_id 2, trace_state 3.
+const CONTEXT_TRACE_ID = 1;
+const CONTEXT_SPAN_ID = 2;
+const CONTEXT_TRACE_STATE = 3;
+// Span
 const SPAN_PARENT_SPAN_ID = 4;
 const SPAN_NAME = 5;
 const SPAN_KIND = 6;
@@ -36,9 +37,6 @@ const SPAN_DROPPED_LINKS = 14;
 const SPAN_STATUS = 15;
 const SPAN_FLAGS = 16;
 // Span.Link
-const LINK_TRACE_ID = 1;
-const LINK_SPAN_ID = 2;
-const LINK_TRACE_STATE = 3;
 const LINK_ATTRIBUTES = 4;
 const LINK_DROPPED_ATTRIBUTES = 5;
 const LINK_FLAGS = 6;
@@ -167,6 +165,22 @@ class TraceStateText {
   }
 }
 
+/**
+ * trace_id, span_id and trace_state of `ctx`: fields 1, 2 and 3 of a Span and of a Span.Link
+ * alike (the empty tracestate left out).
+ */
+function writeContext(w: ProtoWriter, ctx: SpanContext, traceStates: TraceStateText): void {
+  w.tag(CONTEXT_TRACE_ID, LEN);
+  w.hexBytes(ctx.traceId);
+  w.tag(CONTEXT_SPAN_ID, LEN);
+  w.hexBytes(ctx.spanId);
+  const ts = traceStates.of(ctx.traceState);
+  if (ts !== '') {
+    w.tag(CONTEXT_TRACE_STATE, LEN);
+    w.string(ts);
+  }
+}
+
 function writeLink(
   w: ProtoWriter,
   link: Link,
@@ -176,15 +190,7 @@ function writeLink(
 ): void {
   const mark = w.begin(SPAN_LINKS);
   const c = link.context;
-  w.tag(LINK_TRACE_ID, LEN);
-  w.hexBytes(c.traceId);
-  w.tag(LINK_SPAN_ID, LEN);
-  w.hexBytes(c.spanId);
-  const ts = traceStates.of(c.traceState);
-  if (ts !== '') {
-    w.tag(LINK_TRACE_STATE, LEN);
-    w.string(ts);
-  }
+  writeContext(w, c, traceStates);
   const dropped = writeAttributes(
     w,
     LINK_ATTRIBUTES,
@@ -209,15 +215,7 @@ function writeSpan(w: ProtoWriter, span: DeferredSpan, init: FinishedSpanInit, t
   const lengthLimit = limits.attributeValueLengthLimit ?? 0;
   const ctx = span.spanContext();
   const mark = w.begin(SS_SPANS);
-  w.tag(SPAN_TRACE_ID, LEN);
-  w.hexBytes(ctx.traceId);
-  w.tag(SPAN_SPAN_ID, LEN);
-  w.hexBytes(ctx.spanId);
-  const ts = traceStates.of(ctx.traceState);
-  if (ts !== '') {
-    w.tag(SPAN_TRACE_STATE, LEN);
-    w.string(ts);
-  }
+  writeContext(w, ctx, traceStates);
   const parent = init.parent;
   if (parent?.spanId) {
     w.tag(SPAN_PARENT_SPAN_ID, LEN);
