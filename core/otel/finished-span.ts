@@ -60,7 +60,9 @@ function limitAttributes(input: Attributes, limits: SpanLimits): { attributes: A
   let dropped = 0;
   for (const key in input) {
     const value = input[key];
-    if (value === undefined || value === null || key.length === 0) continue;
+    // `__proto__` is skipped, not counted: the SDK's `attributes[key] = value` on a plain object
+    // sets the prototype instead of adding an attribute, so no SDK span ever exports one.
+    if (value === undefined || value === null || key.length === 0 || key === '__proto__') continue;
     if (count >= max) {
       dropped++;
       continue;

@@ -140,7 +140,8 @@ function writeAttributes(
   let dropped = 0;
   for (const key in attributes) {
     const value = attributes[key];
-    if (value === undefined || value === null || key.length === 0) continue;
+    // As FinishedSpan: `__proto__` is never an SDK span attribute (see limitAttributes there).
+    if (value === undefined || value === null || key.length === 0 || key === '__proto__') continue;
     if (count >= countLimit) {
       dropped++;
       continue;

@@ -116,6 +116,22 @@ const cases: Array<[string, Omit<FinishedSpanInit, 'traceState'> & { tracestate:
       attributes: { arr: ['y'.repeat(40), 'z'] },
     },
   ],
+  [
+    'an own `__proto__` key (as JSON.parse makes one) is no attribute and takes no slot of the limit',
+    {
+      name: 'proto',
+      kind: SpanKind.SERVER,
+      traceId: T,
+      spanId: 'd4d4d4d4d4d4d4d4',
+      tracestate: '',
+      parent: undefined,
+      startMs: START,
+      endMs: START + 1,
+      attributes: JSON.parse(
+        `{"__proto__": ["x"], ${Array.from({ length: LIMITS.attributeCountLimit! }, (_, i) => `"k${i}": ${i}`).join(', ')}}`,
+      ) as Attributes,
+    },
+  ],
 ];
 
 for (const [name, c] of cases) {
