@@ -29,7 +29,13 @@ const hexId = (bytes: number) =>
     .uint8Array({ minLength: bytes, maxLength: bytes })
     .filter((b) => b.some((x) => x !== 0))
     .map((b) => Buffer.from(b).toString('hex'));
-const text = fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constant(''));
+const text = fc.oneof(
+  fc.string({ maxLength: 20 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  // Any UTF-16 code units, lone surrogates included (both sides write those as U+FFFD).
+  fc.array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 8 }).map((units) => String.fromCharCode(...units)),
+  fc.constant(''),
+);
 const scalar: fc.Arbitrary<AttributeValue | undefined | null> = fc.oneof(
   text,
   fc.boolean(),
