@@ -108,10 +108,7 @@ function writeKeyValue(w: ProtoWriter, field: number, key: string, value: Attrib
   w.tag(KV_KEY, LEN);
   w.string(key);
   const any = w.begin(KV_VALUE);
-  if (typeof value === 'string') {
-    w.tag(ANY_STRING, LEN);
-    w.string(cut(value, lengthLimit));
-  } else if (Array.isArray(value)) {
+  if (Array.isArray(value)) {
     const array = w.begin(ANY_ARRAY);
     for (const item of value) {
       const v = w.begin(ARRAY_VALUES);
@@ -119,10 +116,10 @@ function writeKeyValue(w: ProtoWriter, field: number, key: string, value: Attrib
       w.end(v);
     }
     w.end(array);
-  } else if (typeof value === 'number' || typeof value === 'boolean') {
-    writeScalar(w, value);
-  } else {
+  } else if (value === null || value === undefined || typeof value === 'object') {
     throw new Unsupported();
+  } else {
+    writeScalar(w, typeof value === 'string' ? cut(value, lengthLimit) : value);
   }
   w.end(any);
   w.end(kv);
@@ -150,6 +147,19 @@ function writeAttributes(
     writeKeyValue(w, field, key, value, lengthLimit);
   }
   return dropped;
+}
+
+/**
+ * Resource and scope attributes as the SDK writes them: every own key, none skipped, no limits.
+ * A key without a value (the SDK writes an empty AnyValue) is declined instead.
+ */
+function writeFrameAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
+  for (const key in attributes) {
+    if (!Object.hasOwn(attributes, key)) continue;
+    const value = attributes[key];
+    if (value === undefined || value === null) throw new Unsupported();
+    writeKeyValue(w, field, key, value, 0);
+  }
 }
 
 /** Serialized W3C tracestate, remembered for the last TraceState object (kept spans share one). */
@@ -269,7 +279,7 @@ function writeSpan(w: ProtoWriter, span: DeferredSpan, init: FinishedSpanInit, t
 function frameParts(resource: Resource, scope: InstrumentationScope): { resource: Buffer; scope: Buffer } {
   const r = new ProtoWriter(256);
   const rm = r.begin(RS_RESOURCE);
-  writeAttributes(r, RESOURCE_ATTRIBUTES, resource.attributes, Number.POSITIVE_INFINITY, 0);
+  writeFrameAttributes(r, RESOURCE_ATTRIBUTES, resource.attributes);
   r.tag(RESOURCE_DROPPED_ATTRIBUTES, VARINT);
   r.varint(0);
   r.end(rm);
@@ -282,7 +292,7 @@ function frameParts(resource: Resource, scope: InstrumentationScope): { resource
     s.string(scope.version);
   }
   const scoped = scope as InstrumentationScope & { attributes?: Attributes; droppedAttributesCount?: number };
-  if (scoped.attributes) writeAttributes(s, SCOPE_ATTRIBUTES, scoped.attributes, Number.POSITIVE_INFINITY, 0);
+  if (scoped.attributes) writeFrameAttributes(s, SCOPE_ATTRIBUTES, scoped.attributes);
   if (scoped.droppedAttributesCount) {
     s.tag(SCOPE_DROPPED_ATTRIBUTES, VARINT);
     s.varint(scoped.droppedAttributesCount);

@@ -163,6 +163,17 @@ test('a large batch (spans past 128 bytes, a request past the last one’s size)
   }
 });
 
+test('resource and scope attributes are written as the SDK writes them (an empty key too)', (t) => {
+  const resource = resourceFromAttributes({ 'service.name': 'gw', '': 'empty key', n: 3, list: ['a', 'b'] });
+  const scope = { name: 'meshtrace', version: '1', attributes: { 'scope.x': true } } as InstrumentationScope;
+  const inits = fc.sample(spanInit(undefined), { numRuns: 3, seed: 11 });
+  const ours = new DeferredSpanEncoder().encode(
+    inits.map((i) => new DeferredSpan(i.traceId, i.spanId, undefined, { spanInit: () => i }, resource, scope, LIMITS)),
+  );
+  const sdk = ProtobufTraceSerializer.serializeRequest(inits.map((i) => new FinishedSpan(i, resource, scope, LIMITS)));
+  t.deepEqual(Buffer.from(ours!), Buffer.from(sdk!));
+});
+
 test('the encoder declines what it does not write, and the serializer then uses the SDK one', (t) => {
   const [a, b] = fc.sample(spanInit(undefined), { numRuns: 2, seed: 7 }) as [FinishedSpanInit, FinishedSpanInit];
   const encoder = new DeferredSpanEncoder();
