@@ -24,9 +24,16 @@
 // 248 vs 235 µs/request in one run), more than the effects this bench is asked to resolve. The
 // spread column shows the lowest and highest per-process median ratio.
 //
+// A second section measures the policy inside one process: each gateway serves two pipelines to
+// the same upstream, `/base/*` (proxy alone) and `/api/*` (meshtrace + proxy), loaded in turns
+// (ABBA…) and compared process by process. That takes the ±5 % between processes out, so parts of
+// a few µs show; what it leaves out is what loading the plugin costs every request, traced or
+// not (the diagnostics-channel subscriber that sees each response end: one lookup that finds no
+// trace), which the first section's rows include.
+//
 // Options: --rounds N (3)  --round-seconds S (5)  --warmup-requests N (12000)
 //          --warmup-seconds S (2)  --round-warmup-seconds S (1)  --connections N (16)
-//          --processes N (2)
+//          --processes N (2)  --same-process-rounds N (6, per pipeline)
 import { createServer, type RequestListener } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +102,7 @@ async function main(): Promise<number> {
       'round-warmup-seconds': { type: 'string', default: '1' },
       connections: { type: 'string', default: '16' },
       processes: { type: 'string', default: '2' },
+      'same-process-rounds': { type: 'string', default: '6' },
     },
   });
   const num = (name: keyof typeof values) => {
@@ -109,6 +117,7 @@ async function main(): Promise<number> {
   const roundWarmupS = num('round-warmup-seconds');
   const connections = num('connections');
   const processes = num('processes');
+  const sameRounds = num('same-process-rounds');
 
   const teardowns: Array<() => unknown> = [];
   const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
@@ -273,6 +282,76 @@ async function main(): Promise<number> {
         `${row.name} / proxy: req/s ratio ${ratio.toFixed(3)} (target ≥ ${TARGET_RATIO}: ${verdict(ratio)}), CPU-bound ratio ${cpuRatio.toFixed(3)} (${verdict(cpuRatio)})`,
       );
     }
+    // The gateways above idle from here on; stop them so they take no memory or timer ticks.
+    for (const row of rows) await Promise.all(row.gateways.map((g) => g.process.stop()));
+
+    console.log(
+      `\nsame process — each gateway serves /base/* (proxy alone) and /api/* (meshtrace + proxy); ${sameRounds} rounds of ${roundS}s per pipeline, alternating ABBA, in each of ${processes} process(es) per rate`,
+    );
+    const same: string[][] = [
+      [
+        'meshtrace rate',
+        'process',
+        'proxy alone µs/req',
+        'meshtrace µs/req',
+        'added µs/req',
+        'CPU-bound ratio',
+        'req/s ratio',
+      ],
+    ];
+    const sameVerdicts: string[] = [];
+    for (const probability of [1, 0.01]) {
+      const cfg = {
+        meshtrace: meshtrace(probability),
+        serviceEndpoints: { up: { url: target } },
+        pipelines: {
+          base: { paths: ['/base/*'], policies: [proxy] },
+          api: { paths: ['/api/*'], policies: [{ meshtrace: [] }, proxy] },
+        },
+      };
+      const gateways = await Promise.all(Array.from({ length: processes }, () => startGateway(t, cfg)));
+      const ratios: number[] = [];
+      const rpsRatios: number[] = [];
+      for (const [i, gateway] of gateways.entries()) {
+        const pid = gateway.process.child.pid!;
+        const cpu = { base: [] as number[], api: [] as number[] };
+        const rps = { base: [] as number[], api: [] as number[] };
+        for (const p of ['base', 'api'] as const) {
+          await runLoad(`${gateway.url}/${p}/x`, { connections, durationS: warmupS, amount: warmupRequests, ...LOAD });
+        }
+        for (let r = 0; r < sameRounds * 2; r++) {
+          const p = (['base', 'api', 'api', 'base'] as const)[r % 4]!;
+          const url = `${gateway.url}/${p}/x`;
+          await runLoad(url, { connections, durationS: roundWarmupS, ...LOAD });
+          const before = cpuSeconds(pid);
+          const res = await runLoad(url, { connections, durationS: roundS, ...LOAD });
+          cpu[p].push(((cpuSeconds(pid) - before) * 1e6) / Math.max(1, res.requests));
+          rps[p].push(res.rps);
+        }
+        const base = median(cpu.base);
+        const api = median(cpu.api);
+        ratios.push(base / api);
+        rpsRatios.push(median(rps.api) / median(rps.base));
+        same.push([
+          `${probability * 100} %`,
+          String(i + 1),
+          base.toFixed(1),
+          api.toFixed(1),
+          (api - base).toFixed(1),
+          (base / api).toFixed(3),
+          (median(rps.api) / median(rps.base)).toFixed(3),
+        ]);
+      }
+      await Promise.all(gateways.map((g) => g.process.stop()));
+      // Each process is its own A/B: summarised by the mean of their ratios, not pooled samples.
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const ratio = mean(ratios);
+      sameVerdicts.push(
+        `same process, meshtrace ${probability * 100} % / proxy alone: CPU-bound ratio ${ratio.toFixed(3)} (mean of per-process ${ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ ${TARGET_RATIO}: ${verdict(ratio)}), req/s ratio ${mean(rpsRatios).toFixed(3)}`,
+      );
+    }
+    console.log(table(same));
+    for (const line of sameVerdicts) console.log(line);
     console.log(
       `OTLP bytes exported: ${exportedBytes}; load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs`,
     );
