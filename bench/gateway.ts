@@ -79,6 +79,8 @@ interface Row {
   requests: number;
 }
 
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
 async function listen(handler: RequestListener) {
   const server = createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -118,6 +120,16 @@ async function main(): Promise<number> {
   const connections = num('connections');
   const processes = num('processes');
   const sameRounds = num('same-process-rounds');
+
+  /** One round on `url`: unmeasured load first, then load with the gateway's CPU per request. */
+  const measuredRound = async (gateway: RunningGateway, url: string) => {
+    const pid = gateway.process.child.pid!;
+    const warmup = await runLoad(url, { connections, durationS: roundWarmupS, ...LOAD });
+    const before = cpuSeconds(pid);
+    const res = await runLoad(url, { connections, durationS: roundS, ...LOAD });
+    const cpu = ((cpuSeconds(pid) - before) * 1e6) / Math.max(1, res.requests);
+    return { res, cpu, warmupRequests: warmup.requests };
+  };
 
   const teardowns: Array<() => unknown> = [];
   const t = { teardown: (fn: () => unknown) => void teardowns.push(fn) };
@@ -222,13 +234,8 @@ async function main(): Promise<number> {
     for (let r = 0; r < rounds; r++) {
       for (const row of r % 2 === 0 ? rows : [...rows].reverse()) {
         for (const [i, gateway] of row.gateways.entries()) {
-          const pid = gateway.process.child.pid!;
-          row.requests += (
-            await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundWarmupS, ...LOAD })
-          ).requests;
-          const cpuBefore = cpuSeconds(pid);
-          const res = await runLoad(`${gateway.url}/api/x`, { connections, durationS: roundS, ...LOAD });
-          const cpu = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, res.requests);
+          const { res, cpu, warmupRequests: warmed } = await measuredRound(gateway, `${gateway.url}/api/x`);
+          row.requests += warmed;
           row.cpuUsPerReq.push(cpu);
           row.rps.push(res.rps);
           row.byProcess[i]!.rps.push(res.rps);
@@ -313,7 +320,6 @@ async function main(): Promise<number> {
       const ratios: number[] = [];
       const rpsRatios: number[] = [];
       for (const [i, gateway] of gateways.entries()) {
-        const pid = gateway.process.child.pid!;
         const cpu = { base: [] as number[], api: [] as number[] };
         const rps = { base: [] as number[], api: [] as number[] };
         for (const p of ['base', 'api'] as const) {
@@ -321,12 +327,9 @@ async function main(): Promise<number> {
         }
         for (let r = 0; r < sameRounds * 2; r++) {
           const p = (['base', 'api', 'api', 'base'] as const)[r % 4]!;
-          const url = `${gateway.url}/${p}/x`;
-          await runLoad(url, { connections, durationS: roundWarmupS, ...LOAD });
-          const before = cpuSeconds(pid);
-          const res = await runLoad(url, { connections, durationS: roundS, ...LOAD });
-          cpu[p].push(((cpuSeconds(pid) - before) * 1e6) / Math.max(1, res.requests));
-          rps[p].push(res.rps);
+          const round = await measuredRound(gateway, `${gateway.url}/${p}/x`);
+          cpu[p].push(round.cpu);
+          rps[p].push(round.res.rps);
         }
         const base = median(cpu.base);
         const api = median(cpu.api);
@@ -344,7 +347,6 @@ async function main(): Promise<number> {
       }
       await Promise.all(gateways.map((g) => g.process.stop()));
       // Each process is its own A/B: summarised by the mean of their ratios, not pooled samples.
-      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       const ratio = mean(ratios);
       sameVerdicts.push(
         `same process, meshtrace ${probability * 100} % / proxy alone: CPU-bound ratio ${ratio.toFixed(3)} (mean of per-process ${ratios.map((r) => r.toFixed(3)).join(', ')}; target ≥ ${TARGET_RATIO}: ${verdict(ratio)}), req/s ratio ${mean(rpsRatios).toFixed(3)}`,
